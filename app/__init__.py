@@ -1,0 +1,1 @@
+"""Courtwatch: field notes for court watching."""

@@ -1,0 +1,51 @@
+"""Forms and views of accounts."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, EmailStr, Field, field_validator
+
+from app.auth.models import Role
+
+
+class LoginForm(BaseModel):
+    email: EmailStr = Field(max_length=254)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UserCreate(BaseModel):
+    email: EmailStr = Field(max_length=254)
+    display_name: str = Field(min_length=1, max_length=120)
+    role: Role
+    password: str = Field(min_length=10, max_length=1024)
+
+    @field_validator("display_name")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("Enter a name")
+        return value
+
+
+class UserUpdate(BaseModel):
+    email: EmailStr = Field(max_length=254)
+    display_name: str = Field(min_length=1, max_length=120)
+    role: Role
+    is_active: bool = False
+    # Empty keeps the current password.
+    password: str = Field(default="", max_length=1024)
+
+    @field_validator("display_name")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("Enter a name")
+        return value
+
+    @field_validator("password")
+    @classmethod
+    def _password_length(cls, value: str) -> str:
+        if value and len(value) < 10:
+            raise ValueError("A new password needs at least 10 characters")
+        return value

@@ -1,0 +1,50 @@
+"""The role-aware navigation: each entry names a route and the roles that see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from starlette.routing import NoMatchFound
+
+from app.auth.models import Role
+
+VOL, TRA, ORG, ADM = Role.volunteer, Role.trainer, Role.organizer, Role.admin
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    route: str
+    roles: frozenset[Role]
+
+
+NAV = (
+    NavEntry("My assignments", "sessions:my_assignments", frozenset({VOL, TRA})),
+    NavEntry("Protocols", "protocols:list", frozenset({TRA, ADM})),
+    NavEntry("Court sessions", "sessions:list", frozenset({TRA, ADM})),
+    NavEntry("Hearings", "observations:hearings", frozenset({TRA, ORG, ADM})),
+    NavEntry("Sets", "exports:sets", frozenset({ORG, ADM})),
+    NavEntry("Compare", "analysis:compare", frozenset({TRA, ORG, ADM})),
+    NavEntry("Users", "admin:users", frozenset({ADM})),
+)
+
+
+def nav_links(request: Request) -> list[dict[str, str | bool]]:
+    """The entries the signed-in user may see whose routes exist, with the current one marked."""
+    user = getattr(request.state, "user", None)
+    if user is None:
+        return []
+    links: list[dict[str, str | bool]] = []
+    for entry in NAV:
+        if user.role not in entry.roles:
+            continue
+        try:
+            url = str(request.url_for(entry.route))
+        except NoMatchFound:
+            continue
+        path = request.url_for(entry.route).path
+        links.append(
+            {"label": entry.label, "url": url, "current": request.url.path.startswith(path)}
+        )
+    return links

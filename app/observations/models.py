@@ -1,0 +1,145 @@
+"""Observations, hearings, answers, turns and the append-only revisions behind them.
+
+The current state of an observation (observation, hearing, answer, turn, hearing_speaker rows)
+is rebuilt from the winning revision on every sync; revisions are never changed or deleted.
+Answers and turns are rows so that analysis runs in SQL; answers are also kept as JSON on the
+hearing for full-fidelity export.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.db import JSONType, UTCDateTime, utcnow
+
+
+class ObservationStatus(StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+
+
+class Observation(SQLModel, table=True):
+    id: uuid.UUID = Field(primary_key=True)
+    observer_id: int = Field(foreign_key="user.id", index=True)
+    protocol_version_id: int = Field(foreign_key="protocol_version.id", index=True)
+    assignment_id: int | None = Field(default=None, foreign_key="assignment.id", index=True)
+    court_session_id: int = Field(foreign_key="court_session.id", index=True)
+    status: str = Field(default=ObservationStatus.draft, max_length=20, index=True)
+    session_answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    notes: str = ""
+    # The revision whose content the rows below hold, and how many revisions exist.
+    current_revision: int = 1
+    revision_count: int = 1
+    client_edited_at: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A trainer's reference record (e.g. their notes of a training video) for calibration.
+    is_reference: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Hearing(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_hearing_observation_position", "observation_id", "position"),)
+
+    id: uuid.UUID = Field(primary_key=True)
+    observation_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid, sa.ForeignKey("observation.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    position: int
+    case_reference: str | None = Field(default=None, max_length=80, index=True)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    # Summaries of the turns, written at ingest so comparison need not scan every turn.
+    turn_count: int = 0
+    talk_ms: int = 0
+    first_role: str | None = Field(default=None, max_length=40)
+    last_role: str | None = Field(default=None, max_length=40)
+    script: str = ""  # speaker roles with consecutive repeats merged, joined by ">"
+
+
+class Answer(SQLModel, table=True):
+    """One answer value; list answers (multi-choice, roles present) give one row per item."""
+
+    __table_args__ = (
+        sa.Index("ix_answer_key_value", "question_key", "value_text"),
+        sa.Index("ix_answer_hearing_key", "hearing_id", "question_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    observation_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid, sa.ForeignKey("observation.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    hearing_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Uuid, sa.ForeignKey("hearing.id", ondelete="CASCADE"), nullable=True
+        ),
+    )
+    question_key: str = Field(max_length=64)
+    value_text: str | None = None
+    value_number: float | None = None
+
+
+class Turn(SQLModel, table=True):
+    """One speaker turn: offsets in ms from the hearing's start, on the phone's monotonic clock."""
+
+    __table_args__ = (sa.Index("ix_turn_hearing_seq", "hearing_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    hearing_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid, sa.ForeignKey("hearing.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    seq: int
+    role: str = Field(max_length=40, index=True)
+    start_ms: int
+    end_ms: int | None = None
+
+
+class HearingSpeaker(SQLModel, table=True):
+    """Per hearing and role: number of turns and talk time (a summary of Turn rows)."""
+
+    __tablename__ = "hearing_speaker"
+
+    hearing_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid, sa.ForeignKey("hearing.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    role: str = Field(max_length=40, primary_key=True)
+    turn_count: int
+    talk_ms: int
+
+
+class ObservationRevision(SQLModel, table=True):
+    """Every version of an observation the server ever received. Append-only."""
+
+    __tablename__ = "observation_revision"
+    __table_args__ = (sa.UniqueConstraint("observation_id", "revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    observation_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid, sa.ForeignKey("observation.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    revision: int
+    user_id: int = Field(foreign_key="user.id")
+    status: str = Field(max_length=20)
+    client_edited_at: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    based_on_revision: int | None = None
+    payload_hash: str = Field(max_length=64, index=True)
+    payload: dict[str, Any] = Field(sa_type=JSONType)

@@ -1,0 +1,100 @@
+// Included by My assignments and the capture page: registers the service worker, stores a
+// fresh offline pack (so every capture page then works offline), starts the outbox and shows
+// how many observations on this phone are not yet on the server.
+//
+// Updates: a new worker installs beside the old one and waits. It takes over only when the
+// volunteer presses "Update" AND nothing is waiting to sync (otherwise it takes over by itself
+// once every Courtwatch tab is closed). Either way no record is at risk: records live in
+// IndexedDB, not in the caches a new worker deletes, and the IndexedDB schema only ever grows.
+import { h } from "./dom.js";
+import { startOutbox, onStatus, syncNow, syncStatus } from "./outbox.js";
+import { refreshPack } from "./pack.js";
+
+let updateRequested = false;
+
+/** The fresh pack (or null when offline or signed out); capture.js waits for it on first use. */
+export const packRefresh = navigator.onLine ? refreshPack().catch(() => null) : Promise.resolve(null);
+
+async function flushEdits() {
+  const waits = [];
+  window.dispatchEvent(new CustomEvent("courtwatch:flush", { detail: { waits } }));
+  await Promise.all(waits);
+}
+
+function showUpdate(registration) {
+  if (document.getElementById("update-banner")) return;
+  const note = h("span", {}, "A new version of Courtwatch is ready. ");
+  const button = h("button", { type: "button", class: "btn" }, "Update");
+  const banner = h("div", { id: "update-banner", class: "flash flash-info update-banner", role: "status" }, note, button);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    await flushEdits();
+    if (navigator.onLine) await syncNow();
+    const status = await syncStatus();
+    if (status.unsynced) {
+      note.textContent = `Not yet: ${status.unsynced === 1 ? "1 observation is" : `${status.unsynced} observations are`} not on the server. Sync first; the update waits. `;
+      button.disabled = false;
+      return;
+    }
+    const waiting = registration.waiting;
+    if (!waiting) return banner.remove();
+    updateRequested = true;
+    waiting.postMessage({ type: "SKIP_WAITING" });
+  });
+  const main = document.querySelector("main") || document.body;
+  main.prepend(banner);
+}
+
+async function registerWorker() {
+  if (!("serviceWorker" in navigator)) return null;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    // Only after our own "Update": the first install also changes the controller (claim).
+    if (updateRequested) location.reload();
+  });
+  const registration = await navigator.serviceWorker.register("/sw.js", { scope: "/", updateViaCache: "none" });
+  if (registration.waiting && navigator.serviceWorker.controller) showUpdate(registration);
+  registration.addEventListener("updatefound", () => {
+    const worker = registration.installing;
+    if (!worker) return;
+    worker.addEventListener("statechange", () => {
+      if (worker.state === "installed" && navigator.serviceWorker.controller) showUpdate(registration);
+    });
+  });
+  return registration;
+}
+
+function phoneStatusElement() {
+  if (document.getElementById("sync-status")) return null; // the capture page draws its own
+  let el = document.querySelector("[data-sync-status]");
+  if (!el) {
+    // Pages may place a [data-sync-status] element; otherwise it goes under the page title.
+    const main = document.querySelector("main");
+    if (!main) return null;
+    el = h("p", { class: "small", "data-sync-status": "" });
+    const title = main.querySelector("h1");
+    if (title) title.after(el);
+    else main.prepend(el);
+  }
+  el.setAttribute("role", "status");
+  return el;
+}
+
+function showPhoneStatus(el, status) {
+  const tone = { ok: "badge-ok", warn: "badge-warn", danger: "badge-danger", info: "badge-info" }[status.tone] || "";
+  const parts = [h("span", { class: `badge ${tone}`, "data-unsynced-count": String(status.unsynced) }, status.text)];
+  if (status.unsynced) parts.push(" ", h("span", { class: "muted" }, `${status.unsynced === 1 ? "1 observation" : `${status.unsynced} observations`} on this phone not yet on the server.`));
+  el.replaceChildren(...parts);
+}
+
+registerWorker().catch((error) => console.warn("Service worker not registered", error));
+// Ask the browser not to evict what is saved here (Chrome grants it to engaged sites silently).
+if (navigator.storage && navigator.storage.persist) {
+  navigator.storage.persisted().then((yes) => yes || navigator.storage.persist()).catch(() => {});
+}
+
+const statusEl = phoneStatusElement();
+if (statusEl) {
+  onStatus((status) => showPhoneStatus(statusEl, status));
+  packRefresh.then(() => startOutbox());
+  packRefresh.then(async () => showPhoneStatus(statusEl, await syncStatus()));
+}

@@ -1,0 +1,345 @@
+// The speaker timeline: tap who speaks, the clock runs, every tap is a saved turn.
+//
+// Clock. A hearing keeps its wall-clock start (`started_at`, as the phone reported it) and a
+// monotonic base `_clock` = performance.timeOrigin + performance.now() at the start. Offsets are
+// (timeOrigin + now) − _clock: monotonic for as long as the page lives. After a reload the new
+// page's timeOrigin comes from the wall clock, so the offset continues from the wall-clock
+// difference; offsets are never allowed to go backwards (clamped to the last recorded one).
+//
+// Taps. A tap on a role ends the current turn and starts that role's turn; a tap on the role
+// that is already speaking does nothing (a nervous double tap must not split a turn); Pause
+// ends the current turn without starting another (silence, recess); Undo reverts the last tap
+// or pause exactly. Hand edits of the turn list clear the undo history.
+import { clear, formatMs, h, parseDuration, plural } from "./dom.js";
+
+const UNDO_DEPTH = 50;
+
+export function nowEpoch() {
+  return performance.timeOrigin + performance.now();
+}
+
+function clockBase(hearing) {
+  if (typeof hearing._clock === "number") return hearing._clock;
+  const wall = Date.parse(hearing.started_at || "");
+  return Number.isNaN(wall) ? nowEpoch() : wall;
+}
+
+export function lastMark(hearing) {
+  let mark = 0;
+  for (const turn of hearing.turns || []) mark = Math.max(mark, turn.end_ms ?? turn.start_ms);
+  return mark;
+}
+
+/** Milliseconds since the hearing started, at `epoch` (default now), never before the last turn. */
+export function offsetAt(hearing, epoch = nowEpoch()) {
+  return Math.max(Math.round(epoch - clockBase(hearing)), lastMark(hearing), 0);
+}
+
+export function currentTurn(hearing) {
+  const turns = hearing.turns || [];
+  const last = turns[turns.length - 1];
+  return last && (last.end_ms === null || last.end_ms === undefined) ? last : null;
+}
+
+function pushUndo(hearing, op) {
+  hearing._undo = [...(hearing._undo || []), op].slice(-UNDO_DEPTH);
+}
+
+/** A tap on a role button at offset `t`. Returns false when nothing changes. */
+export function tapRole(hearing, role, t) {
+  const current = currentTurn(hearing);
+  if (current && current.role === role) return false;
+  hearing.turns = hearing.turns || [];
+  const op = { kind: "tap", closed: null, reopened: null };
+  if (current) {
+    current.end_ms = Math.max(t, current.start_ms);
+    op.closed = hearing.turns.length - 1;
+  }
+  if (hearing.ended_at) {
+    op.reopened = hearing.ended_at; // logging again after "end hearing" resumes the hearing
+    hearing.ended_at = null;
+  }
+  hearing.turns.push({ role, start_ms: t, end_ms: null });
+  pushUndo(hearing, op);
+  return true;
+}
+
+export function pauseTurn(hearing, t) {
+  const current = currentTurn(hearing);
+  if (!current) return false;
+  current.end_ms = Math.max(t, current.start_ms);
+  pushUndo(hearing, { kind: "pause", closed: hearing.turns.length - 1 });
+  return true;
+}
+
+export function undoLast(hearing) {
+  const stack = hearing._undo || [];
+  const op = stack[stack.length - 1];
+  if (!op) return false;
+  hearing._undo = stack.slice(0, -1);
+  if (op.kind === "tap") {
+    hearing.turns.pop();
+    if (op.closed !== null && hearing.turns[op.closed]) hearing.turns[op.closed].end_ms = null;
+    if (op.reopened) hearing.ended_at = op.reopened;
+  } else if (op.kind === "pause" && hearing.turns[op.closed]) {
+    hearing.turns[op.closed].end_ms = null;
+  }
+  return true;
+}
+
+/** Close the open turn and mark the hearing ended (Next hearing, End hearing). */
+export function endHearing(hearing, t) {
+  const current = currentTurn(hearing);
+  if (current) current.end_ms = Math.max(t, current.start_ms);
+  hearing.ended_at = new Date().toISOString();
+  hearing._undo = [];
+  return true;
+}
+
+/** Check a hand-edited turn; returns an error message or null. */
+export function checkTurn(hearing, index, { role, start_ms, end_ms }, roles) {
+  if (!roles.some((r) => r.key === role)) return "Choose a role.";
+  if (start_ms === null) return "Write the start as minutes:seconds, e.g. 1:05.";
+  if (end_ms === undefined) return "Write the end as minutes:seconds, e.g. 1:40.";
+  const isLast = index === hearing.turns.length - 1;
+  if (end_ms === null && !isLast) return "Only the last turn can still be running: give it an end.";
+  if (end_ms !== null && end_ms < start_ms) return "The end must not be before the start.";
+  // Turns follow each other (the server refuses overlaps): check against the neighbours.
+  const others = hearing.turns.filter((_, i) => i !== index);
+  for (const other of others) {
+    const otherEnd = other.end_ms ?? Infinity;
+    const end = end_ms ?? Infinity;
+    if (start_ms < otherEnd && other.start_ms < end) {
+      const name = (roles.find((r) => r.key === other.role) || { label: other.role }).label;
+      return `This overlaps the ${name} turn at ${formatMs(other.start_ms)}: turns follow each other.`;
+    }
+  }
+  if (end_ms === null && others.some((o) => o.start_ms >= start_ms)) return "Only the last turn can still be running: give it an end.";
+  return null;
+}
+
+export function replaceTurn(hearing, index, turn) {
+  hearing.turns[index] = { role: turn.role, start_ms: turn.start_ms, end_ms: turn.end_ms };
+  hearing.turns.sort((a, b) => a.start_ms - b.start_ms);
+  hearing._undo = [];
+  return true;
+}
+
+export function deleteTurn(hearing, index) {
+  if (!hearing.turns[index]) return false;
+  hearing.turns.splice(index, 1);
+  hearing._undo = [];
+  return true;
+}
+
+/** The speaker timeline on screen: the clock bar, the tap pad and the editable turn list. */
+export class TimelineView {
+  constructor({ roles, readOnly, title, onTap, onPause, onUndo, onReplace, onDelete }) {
+    this.roles = roles;
+    this.byKey = new Map(roles.map((r) => [r.key, r]));
+    this.readOnly = readOnly;
+    this.handlers = { onTap, onPause, onUndo, onReplace, onDelete };
+    this.hearing = null;
+    this.editing = null;
+
+    this.clockText = h("span", { class: "clock-time", "aria-hidden": "true" }, "0:00");
+    this.speakerText = h("span", { class: "clock-speaker" }, "No one speaking");
+    this.turnClock = h("span", { class: "clock-turn", "aria-hidden": "true" });
+    // Announced on change only (the clock itself would chatter).
+    this.live = h("span", { class: "visually-hidden", "aria-live": "polite" });
+    this.padToggle = h(
+      "button",
+      { type: "button", class: "pad-btn pad-toggle", "aria-expanded": "true", "aria-controls": "tap-pad", onclick: () => this.togglePad() },
+      "Hide pad",
+    );
+    this.clockBar = h(
+      "div",
+      { class: "clock-bar", "data-testid": "clock-bar" },
+      h("span", { class: "clock-title" }, title),
+      this.clockText,
+      h("span", { class: "clock-now" }, h("span", { class: "swatch", "aria-hidden": "true" }), this.speakerText, this.turnClock),
+      readOnly ? null : this.padToggle,
+      this.live,
+    );
+
+    this.roleButtons = new Map();
+    const grid = h("div", { class: "pad-roles" });
+    for (const role of roles) {
+      const button = h(
+        "button",
+        {
+          type: "button",
+          class: "role-tap",
+          "data-role": role.key,
+          "aria-pressed": "false",
+          onclick: (event) => this.handlers.onTap(role.key, event.timeStamp),
+        },
+        h("span", { class: "swatch", "aria-hidden": "true" }),
+        role.label,
+      );
+      button.style.setProperty("--role", role.colour || "#7cc4ff");
+      this.roleButtons.set(role.key, button);
+      grid.append(button);
+    }
+    this.pauseButton = h(
+      "button",
+      { type: "button", class: "pad-btn", "data-action": "pause", onclick: (event) => this.handlers.onPause(event.timeStamp) },
+      "Pause",
+    );
+    this.undoButton = h(
+      "button",
+      { type: "button", class: "pad-btn", "data-action": "undo", onclick: () => this.handlers.onUndo() },
+      "Undo",
+    );
+    grid.append(this.pauseButton, this.undoButton);
+    this.pad = h("div", { class: "pad", id: "tap-pad", role: "group", "aria-label": "Who is speaking" }, grid);
+    if (readOnly) this.pad.hidden = true;
+
+    this.error = h("div", { class: "error", "data-field": "turns" });
+    this.list = h("ol", { class: "turns", "aria-label": "Turns" });
+    this.summary = h("p", { class: "muted small turns-summary" });
+    this.section = h("div", { class: "timeline" }, this.summary, this.error, this.list);
+    this.timer = setInterval(() => this.tick(), 500);
+  }
+
+  destroy() {
+    clearInterval(this.timer);
+  }
+
+  togglePad() {
+    const open = this.pad.hidden;
+    this.pad.hidden = !open;
+    this.padToggle.textContent = open ? "Hide pad" : "Show pad";
+    this.padToggle.setAttribute("aria-expanded", String(open));
+  }
+
+  tick() {
+    if (!this.hearing) return;
+    const hearing = this.hearing;
+    const ended = Boolean(hearing.ended_at);
+    const now = ended ? lastMark(hearing) : offsetAt(hearing);
+    this.clockText.textContent = formatMs(now);
+    const current = currentTurn(hearing);
+    this.turnClock.textContent = current ? formatMs(now - current.start_ms) : "";
+  }
+
+  update(hearing, errors = []) {
+    this.hearing = hearing;
+    const current = currentTurn(hearing);
+    const role = current ? this.byKey.get(current.role) : null;
+    const label = current ? (role ? role.label : current.role) : hearing.ended_at ? "Hearing ended" : hearing.turns.length ? "Paused" : "No one speaking yet";
+    if (this.speakerText.textContent !== label) {
+      this.speakerText.textContent = label;
+      this.live.textContent = current ? `${label} speaking` : label;
+    }
+    this.clockBar.style.setProperty("--role", role ? role.colour : "transparent");
+    this.clockBar.dataset.current = current ? current.role : "";
+    for (const [key, button] of this.roleButtons) {
+      button.setAttribute("aria-pressed", String(Boolean(current && current.role === key)));
+    }
+    this.pauseButton.disabled = !current;
+    this.undoButton.disabled = !(hearing._undo && hearing._undo.length);
+    this.tick();
+    this.renderList(hearing, errors);
+  }
+
+  renderList(hearing, errors) {
+    const turns = hearing.turns || [];
+    const talk = turns.reduce((sum, t) => sum + ((t.end_ms ?? offsetAt(hearing)) - t.start_ms), 0);
+    this.summary.textContent = turns.length ? `${plural(turns.length, "turn", "turns")} · ${formatMs(talk)} of talk` : "No turns yet: tap who speaks below.";
+    const general = errors.filter((e) => !/^turns\[\d+\]/.test(e.field));
+    clear(this.error);
+    for (const e of general) this.error.append(h("p", { class: "error" }, e.msg));
+    clear(this.list);
+    turns.forEach((turn, index) => {
+      const own = errors.filter((e) => e.field.startsWith(`turns[${index}]`));
+      this.list.append(this.editing === index ? this.editRow(hearing, turn, index) : this.row(turn, index, own));
+    });
+  }
+
+  row(turn, index, errors) {
+    const role = this.byKey.get(turn.role);
+    const label = role ? role.label : turn.role;
+    const running = turn.end_ms === null || turn.end_ms === undefined;
+    const li = h(
+      "li",
+      { class: `turn${running ? " running" : ""}`, "data-role": turn.role },
+      h("span", { class: "swatch", "aria-hidden": "true" }),
+      h(
+        "span",
+        { class: "turn-text" },
+        h("strong", {}, label),
+        " ",
+        h("span", { class: "muted" }, `${formatMs(turn.start_ms)} – ${running ? "now" : formatMs(turn.end_ms)}`),
+      ),
+      this.readOnly
+        ? null
+        : h(
+            "span",
+            { class: "turn-actions" },
+            h("button", { type: "button", class: "btn btn-quiet btn-small", "aria-label": `Edit turn ${index + 1}, ${label}`, onclick: () => this.startEdit(index) }, "Edit"),
+            h("button", { type: "button", class: "btn btn-quiet btn-small", "aria-label": `Delete turn ${index + 1}, ${label}`, onclick: () => this.handlers.onDelete(index) }, "Delete"),
+          ),
+      errors.map((e) => h("p", { class: "error" }, e.msg)),
+    );
+    li.style.setProperty("--role", role ? role.colour : "#a9b4c2");
+    return li;
+  }
+
+  startEdit(index) {
+    this.editing = index;
+    this.renderList(this.hearing, []);
+    const first = this.list.querySelector(".turn-edit select");
+    if (first) first.focus();
+  }
+
+  editRow(hearing, turn, index) {
+    const id = `turn-edit-${index}`;
+    const roleSelect = h(
+      "select",
+      { id: `${id}-role` },
+      this.roles.map((r) => h("option", { value: r.key, selected: r.key === turn.role }, r.label)),
+    );
+    const start = h("input", { id: `${id}-start`, value: formatMs(turn.start_ms), inputmode: "numeric", autocomplete: "off" });
+    const running = turn.end_ms === null || turn.end_ms === undefined;
+    const end = h("input", { id: `${id}-end`, value: running ? "" : formatMs(turn.end_ms), inputmode: "numeric", autocomplete: "off", placeholder: "running" });
+    const message = h("p", { class: "error", role: "alert" });
+    const save = (event) => {
+      event.preventDefault();
+      const endText = end.value.trim();
+      // A time left as shown keeps its exact milliseconds (the field only shows whole seconds).
+      const startShown = formatMs(turn.start_ms);
+      const endShown = running ? "" : formatMs(turn.end_ms);
+      const candidate = {
+        role: roleSelect.value,
+        start_ms: start.value.trim() === startShown ? turn.start_ms : parseDuration(start.value),
+        end_ms: endText === endShown ? (running ? null : turn.end_ms) : endText === "" ? null : parseDuration(endText) ?? undefined,
+      };
+      const problem = checkTurn(hearing, index, candidate, this.roles);
+      if (problem) {
+        message.textContent = problem;
+        return;
+      }
+      this.editing = null;
+      this.handlers.onReplace(index, candidate);
+    };
+    return h(
+      "li",
+      { class: "turn turn-edit" },
+      h(
+        "form",
+        { class: "turn-form", onsubmit: save, "aria-label": `Edit turn ${index + 1}` },
+        h("div", { class: "field" }, h("label", { for: `${id}-role` }, "Role"), roleSelect),
+        h("div", { class: "field" }, h("label", { for: `${id}-start` }, "Start (m:ss)"), start),
+        h("div", { class: "field" }, h("label", { for: `${id}-end` }, "End (m:ss)"), end),
+        message,
+        h(
+          "div",
+          { class: "actions tight" },
+          h("button", { type: "submit", class: "btn btn-primary" }, "Save turn"),
+          h("button", { type: "button", class: "btn", onclick: () => { this.editing = null; this.renderList(hearing, []); } }, "Cancel"),
+        ),
+      ),
+    );
+  }
+}

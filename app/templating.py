@@ -1,0 +1,63 @@
+"""One Jinja2 environment; htmx-aware rendering; flash messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse
+
+from app.auth.models import ROLE_LABELS, Role
+from app.csrf import csrf_token
+from app.navigation import nav_links
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.globals["csrf_token"] = csrf_token
+templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
+templates.env.globals["Role"] = Role
+templates.env.globals["nav_links"] = nav_links
+
+FLASH_KEY = "_flashes"
+
+
+def is_htmx(request: Request) -> bool:
+    """An htmx request that swaps part of a page (not a boosted full navigation)."""
+    return (
+        request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+    )
+
+
+def flash(request: Request, message: str, category: str = "info") -> None:
+    """Keep a message for the next page the user sees."""
+    request.session.setdefault(FLASH_KEY, [])
+    request.session[FLASH_KEY] = [
+        *request.session[FLASH_KEY],
+        {"message": message, "category": category},
+    ]
+
+
+def pop_flashes(request: Request) -> list[dict[str, str]]:
+    return list(request.session.pop(FLASH_KEY, []) or [])
+
+
+templates.env.globals["pop_flashes"] = pop_flashes
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a page (or, for an htmx request, just its content block) with the common context."""
+    ctx: dict[str, Any] = {
+        "user": getattr(request.state, "user", None),
+        "layout": "_partial.html" if is_htmx(request) else "base.html",
+    }
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)

@@ -1,0 +1,76 @@
+"""Benchmark: server time of the comparison page on 100,000 synthetic hearings (SQLite).
+
+    .venv/bin/python bench/compare.py [--hearings 100000] [--repeat 3]
+
+Prints the time of GET /compare for the whole set and for one judge, measured through the real
+app (in process, with the ASGI stack and template rendering), after one warm-up request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.auth.models import Role
+from app.config import Settings
+from app.main import create_app
+from app.sessions.models import Judge
+from bench.synthetic import generate
+from tests.conftest import login
+from tests.factories import create_user
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--hearings", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--db", type=Path, default=None, help="reuse/create this SQLite file")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="cw-compare-"))
+    database = args.db or workdir / "compare.db"
+    started = time.perf_counter()
+    counts = generate(database, hearings=args.hearings)
+    print(
+        f"seeded {counts['hearings']:,} hearings, {counts['turns']:,} turns in {time.perf_counter() - started:.1f} s"
+    )
+
+    settings = Settings(
+        environment="test",
+        database_url=f"sqlite:///{database}",
+        data_dir=workdir,
+        secret_key="bench-" + "x" * 40,
+        password_hash_cost="fast",
+    )
+    app = create_app(settings)
+    with Session(app.state.engine) as session:
+        organizer = create_user(session, role=Role.organizer, email="bench-organizer@example.org")
+        judge_id = session.exec(select(Judge.id).order_by(Judge.id)).first()
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, organizer.email)
+        for label, url in [
+            ("whole set", "/compare"),
+            ("one judge", f"/compare?judge_id={judge_id}"),
+        ]:
+            assert client.get(url).status_code == 200  # warm-up (page cache, statistics)
+            times = []
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                response = client.get(url)
+                times.append(time.perf_counter() - t0)
+                assert response.status_code == 200, response.status_code
+            print(
+                f"GET /compare {label:<10} median {statistics.median(times):.3f} s  (min {min(times):.3f}, max {max(times):.3f}; {len(response.content) // 1024} KB)"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,337 @@
+"""app.analysis.stats: hand-worked examples (working in the comments) and properties."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.analysis import stats
+
+ROLES = ["judge", "prosecutor", "defense", "probation", "advocate"]
+role_lists = st.lists(st.sampled_from(ROLES), max_size=8)
+
+
+def expand(counts: dict[str, int]) -> list[str]:
+    """One item's ratings from {category: how many raters chose it}."""
+    return [category for category, n in counts.items() for _ in range(n)]
+
+
+# --- merge_script -----------------------------------------------------------------------------
+
+
+def test_merge_script_merges_consecutive_repeats_only():
+    j, p, d = "judge", "prosecutor", "defense"
+    assert stats.merge_script([j, j, p, d, d, j]) == (j, p, d, j)
+    assert stats.merge_script([j, j, j]) == (j,)
+    assert stats.merge_script([]) == ()
+
+
+# --- edit distance ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        # insertion: add "defense" at the end
+        (["judge", "prosecutor"], ["judge", "prosecutor", "defense"], 1),
+        # deletion: drop "prosecutor" from the middle
+        (["judge", "prosecutor", "defense"], ["judge", "defense"], 1),
+        # substitution: "probation" in place of "prosecutor"
+        (["judge", "prosecutor", "defense"], ["judge", "probation", "defense"], 1),
+        # one substitution plus one insertion
+        (["judge", "prosecutor"], ["defense", "prosecutor", "judge"], 2),
+        # tokens, not characters: "judge" vs "judges" is one substitution, not one insertion
+        (["judge"], ["judges"], 1),
+        # empty against n tokens: n insertions
+        ([], ["judge", "prosecutor", "defense"], 3),
+        ([], [], 0),
+    ],
+)
+def test_edit_distance_cases(a, b, expected):
+    assert stats.edit_distance(a, b) == expected
+    assert stats.edit_distance(b, a) == expected
+
+
+def test_normalised_edit_distance():
+    # 1 substitution / 3 tokens
+    assert stats.normalised_edit_distance(("j", "p", "d"), ("j", "x", "d")) == pytest.approx(1 / 3)
+    # 1 insertion / longer length 2
+    assert stats.normalised_edit_distance(("j",), ("j", "p")) == 0.5
+    assert stats.normalised_edit_distance((), ("j",)) == 1.0
+    assert stats.normalised_edit_distance((), ()) == 0.0
+
+
+@given(role_lists, role_lists)
+def test_edit_distance_is_symmetric(a, b):
+    assert stats.edit_distance(a, b) == stats.edit_distance(b, a)
+
+
+@given(role_lists, role_lists)
+def test_edit_distance_is_zero_iff_equal(a, b):
+    assert (stats.edit_distance(a, b) == 0) == (a == b)
+    assert stats.edit_distance(a, a) == 0
+
+
+@given(role_lists, role_lists, role_lists)
+def test_edit_distance_triangle_inequality(a, b, c):
+    assert stats.edit_distance(a, c) <= stats.edit_distance(a, b) + stats.edit_distance(b, c)
+
+
+@given(role_lists, role_lists)
+def test_normalised_edit_distance_is_in_unit_interval(a, b):
+    assert 0.0 <= stats.normalised_edit_distance(a, b) <= 1.0
+
+
+# --- script keys ------------------------------------------------------------------------------
+
+
+def test_script_key_round_trip():
+    script = ("judge", "prosecutor", "defense")
+    assert stats.script_key(script) == "judge>prosecutor>defense"
+    assert stats.parse_script_key("judge>prosecutor>defense") == script
+    assert stats.script_key(()) == ""
+    assert stats.parse_script_key("") == ()
+
+
+@given(role_lists)
+def test_parse_script_key_inverts_script_key(script):
+    assert stats.parse_script_key(stats.script_key(script)) == tuple(script)
+
+
+@pytest.mark.parametrize("bad", ["", "judge>pro tem"])
+def test_script_key_refuses_roles_it_could_not_parse_back(bad):
+    with pytest.raises(ValueError):
+        stats.script_key(["judge", bad])
+
+
+# --- common scripts and similarity ------------------------------------------------------------
+
+
+def test_common_scripts_most_common_first_ties_by_key():
+    jpd = ("judge", "prosecutor", "defense")
+    jdp = ("judge", "defense", "prosecutor")
+    jp = ("judge", "prosecutor")
+    scripts = [jpd, jdp, list(jpd), jp, jdp, jpd]
+    # jpd ×3 first; jdp ×2; then jp ×1
+    assert stats.common_scripts(scripts) == [(jpd, 3), (jdp, 2), (jp, 1)]
+    # a tie (×1 each) is broken by key: "defense>judge" < "judge" < "prosecutor"
+    tied = [("prosecutor",), ("judge",), ("defense", "judge")]
+    assert stats.common_scripts(tied) == [
+        (("defense", "judge"), 1),
+        (("judge",), 1),
+        (("prosecutor",), 1),
+    ]
+    assert stats.common_scripts(scripts, top=1) == [(jpd, 3)]
+    assert stats.common_scripts([]) == []
+
+
+def test_script_similarity_orders_departures_worst_first():
+    modal = ("judge", "prosecutor", "defense")
+    scripts = [
+        modal,  # 0: distance 0
+        ("judge", "defense"),  # 1: one deletion / 3 = 1/3
+        modal,  # 2: distance 0
+        ("probation", "advocate", "defense", "judge"),  # 3: 2 subs + 1 insertion / 4 = 3/4
+        ("judge", "prosecutor", "probation"),  # 4: one substitution / 3 = 1/3
+    ]
+    result = stats.script_similarity(scripts)
+    assert result.modal == modal
+    # mean = (0 + 1/3 + 0 + 3/4 + 1/3) / 5 = (17/12) / 5 = 17/60
+    assert result.mean_distance == pytest.approx(17 / 60)
+    # worst first; equal distances keep input order
+    assert [i for i, _ in result.departures] == [3, 1, 4, 0, 2]
+    assert result.departures[0][1] == pytest.approx(0.75)
+
+
+def test_script_similarity_of_nothing():
+    result = stats.script_similarity([])
+    assert result.modal == ()
+    assert result.mean_distance is None
+    assert result.departures == []
+
+
+# --- percent agreement ------------------------------------------------------------------------
+
+
+def test_percent_agreement_skips_missing_ratings():
+    ratings = [
+        ["yes", "yes", None],  # 2 ratings, agree
+        ["yes", "no", "yes"],  # 3 ratings, disagree
+        ["no", None, "no"],  # 2 ratings, agree
+        [None, "yes", None],  # 1 rating: not counted
+        [None, None],  # none: not counted
+    ]
+    # 2 agreeing items out of 3 counted
+    assert stats.percent_agreement(ratings) == pytest.approx(2 / 3)
+
+
+def test_percent_agreement_undefined_without_doubly_rated_items():
+    assert stats.percent_agreement([]) is None
+    assert stats.percent_agreement([["yes", None], [None, "no"]]) is None
+
+
+# --- Cohen's kappa ----------------------------------------------------------------------------
+
+# The classic 2×2 example, 50 items:
+#                 B yes   B no
+#        A yes      20      5     | 25
+#        A no       10     15     | 25
+#                   30     20       50
+# po = (20 + 15) / 50 = 0.7
+# pe = P(A yes)·P(B yes) + P(A no)·P(B no) = 0.5·0.6 + 0.5·0.4 = 0.3 + 0.2 = 0.5
+# κ = (0.7 − 0.5) / (1 − 0.5) = 0.4
+CLASSIC_PAIRS = (
+    [("yes", "yes")] * 20 + [("yes", "no")] * 5 + [("no", "yes")] * 10 + [("no", "no")] * 15
+)
+
+
+def test_cohen_kappa_classic_example():
+    assert stats.cohen_kappa(CLASSIC_PAIRS) == pytest.approx(0.4)
+
+
+def test_kappa_dispatches_two_raters_to_cohen():
+    assert stats.kappa([list(pair) for pair in CLASSIC_PAIRS]) == pytest.approx(0.4)
+    # a third rating that is missing does not turn it into a Fleiss case
+    assert stats.kappa([[a, None, b] for a, b in CLASSIC_PAIRS]) == pytest.approx(0.4)
+
+
+def test_cohen_kappa_perfect_agreement():
+    # po = 1, pe = 0.5·0.5 + 0.5·0.5 = 0.5 → κ = 0.5 / 0.5 = 1
+    assert stats.cohen_kappa([("yes", "yes"), ("no", "no")] * 3) == 1.0
+
+
+def test_cohen_kappa_worse_than_chance():
+    # po = 0; pe = 0.5·0.5 + 0.5·0.5 = 0.5 → κ = −0.5 / 0.5 = −1
+    assert stats.cohen_kappa([("yes", "no"), ("no", "yes")]) == pytest.approx(-1.0)
+
+
+def test_cohen_kappa_when_both_raters_use_one_category():
+    # po = 1, pe = 1·1 = 1: κ = 0/0, reported as 1.0 (documented)
+    assert stats.cohen_kappa([("yes", "yes")] * 4) == 1.0
+
+
+def test_cohen_kappa_undefined_without_pairs():
+    assert stats.cohen_kappa([]) is None
+    assert stats.cohen_kappa([("yes", None), (None, "no")]) is None
+    assert stats.kappa([]) is None
+    assert stats.kappa([["yes"], ["no", None]]) is None
+
+
+# --- Fleiss' kappa ----------------------------------------------------------------------------
+
+# Fleiss (1971) as worked on Wikipedia ("Fleiss' kappa"): 10 subjects, 14 raters, 5 categories;
+# each row is how many of the 14 raters put the subject in category 1..5.
+FLEISS_TABLE = [
+    (0, 0, 0, 0, 14),  # Σ n_ij² = 196
+    (0, 2, 6, 4, 2),  # 4 + 36 + 16 + 4 = 60
+    (0, 0, 3, 5, 6),  # 9 + 25 + 36 = 70
+    (0, 3, 9, 2, 0),  # 9 + 81 + 4 = 94
+    (2, 2, 8, 1, 1),  # 4 + 4 + 64 + 1 + 1 = 74
+    (7, 7, 0, 0, 0),  # 49 + 49 = 98
+    (3, 2, 6, 3, 0),  # 9 + 4 + 36 + 9 = 58
+    (2, 5, 3, 2, 2),  # 4 + 25 + 9 + 4 + 4 = 46
+    (6, 5, 2, 1, 0),  # 36 + 25 + 4 + 1 = 66
+    (0, 2, 2, 3, 7),  # 4 + 4 + 9 + 49 = 66
+]
+# Σ Σ n_ij² = 828; N·n = 140
+# P̄ = (828 − 140) / (140 · 13) = 688 / 1820 ≈ 0.378
+# column totals 20, 28, 39, 21, 32 → p_j = 0.143, 0.200, 0.279, 0.150, 0.229
+# P̄e = (20² + 28² + 39² + 21² + 32²) / 140² = 4170 / 19600 ≈ 0.213
+# κ = (0.378 − 0.213) / (1 − 0.213) ≈ 0.210
+FLEISS_RATINGS = [expand({f"c{j + 1}": n for j, n in enumerate(row)}) for row in FLEISS_TABLE]
+
+
+def test_fleiss_kappa_published_example():
+    assert all(len(item) == 14 for item in FLEISS_RATINGS)
+    assert stats.fleiss_kappa(FLEISS_RATINGS) == pytest.approx(0.210, abs=5e-4)
+    # exactly: (688/1820 − 4170/19600) / (1 − 4170/19600)
+    exact = (688 / 1820 - 4170 / 19600) / (1 - 4170 / 19600)
+    assert stats.fleiss_kappa(FLEISS_RATINGS) == pytest.approx(exact)
+    assert stats.kappa(FLEISS_RATINGS) == pytest.approx(exact)
+
+
+def test_fleiss_kappa_perfect_agreement():
+    # every item unanimous: P_i = 1 → P̄ = 1; P̄e = (6/12)² + (3/12)² + (3/12)² = 0.375 < 1 → κ = 1
+    ratings = [["a"] * 3, ["a"] * 3, ["b"] * 3, ["c"] * 3]
+    assert stats.fleiss_kappa(ratings) == 1.0
+    assert stats.kappa(ratings) == 1.0
+
+
+def test_fleiss_kappa_when_every_rater_uses_one_category():
+    # P̄ = 1 and P̄e = 1² = 1: κ = 0/0, reported as 1.0 like cohen_kappa
+    assert stats.fleiss_kappa([["yes"] * 3] * 5) == 1.0
+
+
+def test_fleiss_kappa_uses_the_modal_rater_count():
+    # three items with 3 ratings, one with 2, one with 4: only the 3-rating items count.
+    # those: (a a a), (b b b), (a b b)
+    # Σ n_ij² = 9 + 9 + (1 + 4) = 23; N·n = 9 → P̄ = (23 − 9) / (9 · 2) = 14/18 = 7/9
+    # totals a = 4, b = 5 → P̄e = (16 + 25) / 81 = 41/81
+    # κ = (7/9 − 41/81) / (1 − 41/81) = (22/81) / (40/81) = 0.55
+    ratings = [
+        ["a", "a", "a"],
+        ["b", "b", "b"],
+        ["a", "b", "b"],
+        ["a", "b"],
+        ["a", "a", "b", "b"],
+    ]
+    assert stats.fleiss_kappa(ratings) == pytest.approx(0.55)
+    assert stats.kappa(ratings) == pytest.approx(0.55)
+    # missing ratings are skipped before counting: these are the same 3-rating items
+    assert stats.fleiss_kappa([[*item, None] for item in ratings[:3]]) == pytest.approx(0.55)
+
+
+def test_fleiss_kappa_undefined_without_items():
+    assert stats.fleiss_kappa([]) is None
+    assert stats.fleiss_kappa([["a"], [None, "b"]]) is None
+
+
+@given(
+    st.lists(st.sampled_from(["yes", "no", "not observed"]), min_size=2, max_size=20).filter(
+        lambda items: len(set(items)) > 1
+    ),
+    st.integers(min_value=2, max_value=6),
+)
+def test_kappa_of_identical_raters_is_one(truths, raters):
+    # every observer records the same category for each item, over more than one category
+    ratings = [[truth] * raters for truth in truths]
+    assert stats.kappa(ratings) == 1.0
+    assert stats.percent_agreement(ratings) == 1.0
+
+
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["yes", "no", "n/o"]), min_size=2, max_size=4),
+        min_size=1,
+        max_size=15,
+    )
+)
+def test_kappa_is_at_most_one(ratings):
+    k = stats.kappa(ratings)
+    assert k is None or k <= 1.0
+
+
+# --- interpret_kappa --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("k", "band"),
+    [
+        (None, "n/a"),
+        (-0.01, "poor"),
+        (-1.0, "poor"),
+        (0.0, "slight"),
+        (0.2, "slight"),
+        (0.21, "fair"),
+        (0.4, "fair"),
+        (0.41, "moderate"),
+        (0.6, "moderate"),
+        (0.61, "substantial"),
+        (0.8, "substantial"),
+        (0.81, "almost perfect"),
+        (1.0, "almost perfect"),
+    ],
+)
+def test_interpret_kappa_landis_koch_bands(k, band):
+    assert stats.interpret_kappa(k) == band

@@ -1,0 +1,126 @@
+// Pure parts of the capture scripts, run by Node's test runner (tests/capture/test_js.py).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { formatMs, parseDuration } from "../../../app/static/js/dom.js";
+import { isEmpty, isVisible } from "../../../app/static/js/form.js";
+import { checkTurn, currentTurn, deleteTurn, endHearing, offsetAt, pauseTurn, replaceTurn, tapRole, undoLast } from "../../../app/static/js/timeline.js";
+
+const ROLES = [
+  { key: "judge", label: "Judge", colour: "#7cc4ff" },
+  { key: "prosecutor", label: "Prosecutor", colour: "#ffb86b" },
+  { key: "defense", label: "Defense", colour: "#7ee2a8" },
+];
+
+function hearing() {
+  return { id: "h", started_at: new Date().toISOString(), ended_at: null, answers: {}, turns: [], _clock: 0, _undo: [] };
+}
+
+test("a tap ends the current turn and starts the next; the same role again does nothing", () => {
+  const h = hearing();
+  assert.equal(tapRole(h, "judge", 100), true);
+  assert.equal(tapRole(h, "judge", 150), false);
+  assert.equal(tapRole(h, "prosecutor", 200), true);
+  assert.deepEqual(h.turns, [
+    { role: "judge", start_ms: 100, end_ms: 200 },
+    { role: "prosecutor", start_ms: 200, end_ms: null },
+  ]);
+  assert.equal(currentTurn(h).role, "prosecutor");
+});
+
+test("pause ends the turn without starting another; undo reverts taps and pauses exactly", () => {
+  const h = hearing();
+  tapRole(h, "judge", 0);
+  tapRole(h, "prosecutor", 1000);
+  pauseTurn(h, 1500);
+  assert.equal(currentTurn(h), null);
+  assert.equal(pauseTurn(h, 1600), false, "nothing to pause");
+  tapRole(h, "defense", 3000);
+  const before = structuredClone(h.turns.slice(0, 2));
+  assert.equal(undoLast(h), true); // the defense tap
+  assert.equal(undoLast(h), true); // the pause
+  assert.deepEqual(h.turns, [before[0], { ...before[1], end_ms: null }]);
+  assert.equal(undoLast(h), true); // the prosecutor tap: the judge speaks again
+  assert.deepEqual(h.turns, [{ role: "judge", start_ms: 0, end_ms: null }]);
+  assert.equal(undoLast(h), true);
+  assert.deepEqual(h.turns, []);
+  assert.equal(undoLast(h), false);
+});
+
+test("logging after the end of a hearing resumes it, and undo ends it again", () => {
+  const h = hearing();
+  tapRole(h, "judge", 0);
+  endHearing(h, 500);
+  assert.deepEqual(h.turns, [{ role: "judge", start_ms: 0, end_ms: 500 }]);
+  const ended = h.ended_at;
+  assert.ok(ended);
+  tapRole(h, "prosecutor", 900);
+  assert.equal(h.ended_at, null);
+  undoLast(h);
+  assert.equal(h.ended_at, ended);
+});
+
+test("offsets never run backwards, whatever the clock says", () => {
+  const h = hearing();
+  h._clock = 10_000;
+  tapRole(h, "judge", offsetAt(h, 12_000));
+  tapRole(h, "prosecutor", offsetAt(h, 15_000));
+  // A clock that jumped back (a reload after the phone's time was corrected).
+  const t = offsetAt(h, 11_000);
+  assert.equal(t, 5_000);
+  tapRole(h, "defense", t);
+  assert.deepEqual(h.turns.map((x) => [x.start_ms, x.end_ms]), [[2000, 5000], [5000, 5000], [5000, null]]);
+});
+
+test("hand edits are checked, keep time order and forget the undo history", () => {
+  const h = hearing();
+  tapRole(h, "judge", 0);
+  tapRole(h, "prosecutor", 5000);
+  tapRole(h, "defense", 9000);
+  pauseTurn(h, 12000);
+  assert.equal(checkTurn(h, 1, { role: "nobody", start_ms: 5000, end_ms: 9000 }, ROLES), "Choose a role.");
+  assert.match(checkTurn(h, 1, { role: "prosecutor", start_ms: 9000, end_ms: 8000 }, ROLES), /before the start/);
+  assert.match(checkTurn(h, 1, { role: "prosecutor", start_ms: 4000, end_ms: 9000 }, ROLES), /overlaps the Judge turn/);
+  assert.match(checkTurn(h, 0, { role: "judge", start_ms: 0, end_ms: null }, ROLES), /Only the last turn/);
+  assert.equal(checkTurn(h, 1, { role: "defense", start_ms: 5000, end_ms: 9000 }, ROLES), null);
+  replaceTurn(h, 2, { role: "defense", start_ms: 13000, end_ms: 14000 });
+  replaceTurn(h, 1, { role: "judge", start_ms: 5000, end_ms: 9000 });
+  assert.deepEqual(h.turns.map((x) => x.role), ["judge", "judge", "defense"]);
+  assert.deepEqual(h._undo, []);
+  deleteTurn(h, 1);
+  assert.deepEqual(h.turns.map((x) => x.start_ms), [0, 13000]);
+});
+
+test("durations read and print as minutes:seconds", () => {
+  assert.equal(formatMs(65_400), "1:05");
+  assert.equal(formatMs(3_725_000), "1:02:05");
+  assert.equal(parseDuration("1:05"), 65_000);
+  assert.equal(parseDuration("90"), 90_000);
+  assert.equal(parseDuration("1:75"), null);
+  assert.equal(parseDuration("soon"), null);
+});
+
+test("show_if follows definition.py: equals, any_of, lists, session answers, hidden parents", () => {
+  const byKey = new Map();
+  const q = (key, show_if) => {
+    const question = { key, type: "yes_no", show_if };
+    byKey.set(key, question);
+    return question;
+  };
+  const components = q("sentence_components");
+  const jail = q("jail_days", { question: "sentence_components", equals: "jail" });
+  const stayed = q("stayed", { question: "jail_days", equals: 0 });
+  const nco = q("nco_explained", { question: "no_contact_order", any_of: ["ordered", "continued"] });
+  const sessionDependent = q("s", { question: "could_hear", equals: "well" });
+  assert.equal(isVisible(components, {}, { byKey }), true);
+  assert.equal(isVisible(jail, {}, { byKey }), false);
+  assert.equal(isVisible(jail, { sentence_components: ["probation", "jail"] }, { byKey }), true);
+  assert.equal(isVisible(stayed, { jail_days: 0 }, { byKey }), false, "its parent is hidden");
+  assert.equal(isVisible(stayed, { jail_days: 0, sentence_components: ["jail"] }, { byKey }), true);
+  assert.equal(isVisible(stayed, { jail_days: false, sentence_components: ["jail"] }, { byKey }), false);
+  assert.equal(isVisible(nco, { no_contact_order: "continued" }, { byKey }), true);
+  assert.equal(isVisible(nco, { no_contact_order: "lifted" }, { byKey }), false);
+  assert.equal(isVisible(sessionDependent, {}, { outer: { could_hear: "well" }, byKey }), true);
+  assert.equal(isEmpty([]), false, "an empty list is an answer: none of these");
+  assert.equal(isEmpty("  "), true);
+});
