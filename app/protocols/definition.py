@@ -265,6 +265,11 @@ _PYDANTIC_MESSAGES = {
 }
 
 
+def from_pydantic_error(error: Any) -> FieldError:
+    """A pydantic error as a FieldError with a plain-language message and a dotted location."""
+    return _from_pydantic(error)
+
+
 def _from_pydantic(error: Any) -> FieldError:
     parts = tuple(error["loc"])
     kind = error["type"]

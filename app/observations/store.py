@@ -1,0 +1,166 @@
+"""Writing an observation's current rows: hearings, answers, turns and per-role summaries.
+
+Everything here is written with bulk INSERT statements (one executemany per table), never
+row-by-row ORM adds: a volunteer's calendar can hold dozens of hearings with thirty turns each,
+and an import can hold a hundred thousand.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from app.observations.models import Answer, Hearing, HearingSpeaker, Turn
+from app.sync.schemas import HearingIn, TurnIn
+
+SCRIPT_SEPARATOR = ">"
+
+hearing_table = Hearing.__table__  # type: ignore[attr-defined]
+answer_table = Answer.__table__  # type: ignore[attr-defined]
+turn_table = Turn.__table__  # type: ignore[attr-defined]
+speaker_table = HearingSpeaker.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class TurnSummary:
+    turn_count: int
+    talk_ms: int
+    first_role: str | None
+    last_role: str | None
+    script: str
+    by_role: dict[str, tuple[int, int]]  # role → (turns, talk ms)
+
+
+def summarise_turns(turns: Sequence[TurnIn]) -> TurnSummary:
+    """Counts, talk time (closed turns only), first and last speaker, and the script: the
+    sequence of speaking roles with consecutive turns of one role merged."""
+    by_role: dict[str, list[int]] = {}
+    script: list[str] = []
+    total = 0
+    for turn in turns:
+        talk = max(0, turn.end_ms - turn.start_ms) if turn.end_ms is not None else 0
+        total += talk
+        counts = by_role.setdefault(turn.role, [0, 0])
+        counts[0] += 1
+        counts[1] += talk
+        if not script or script[-1] != turn.role:
+            script.append(turn.role)
+    return TurnSummary(
+        turn_count=len(turns),
+        talk_ms=total,
+        first_role=turns[0].role if turns else None,
+        last_role=turns[-1].role if turns else None,
+        script=SCRIPT_SEPARATOR.join(script),
+        by_role={role: (c[0], c[1]) for role, c in by_role.items()},
+    )
+
+
+def answer_rows(
+    answers: dict[str, Any], *, observation_id: uuid.UUID, hearing_id: uuid.UUID | None
+) -> Iterable[dict[str, Any]]:
+    """One row per answer value: a list gives one row per item (an empty list, "none of
+    these", gives one row with no value so the question still counts as answered)."""
+    for key, value in answers.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        values = value if isinstance(value, list) else [value]
+        if not values:
+            values = [None]
+        for item in values:
+            text: str | None = None
+            number: float | None = None
+            if isinstance(item, bool):
+                text = "true" if item else "false"
+            elif isinstance(item, int | float):
+                number = float(item)
+                text = None
+            elif item is not None:
+                text = str(item)
+            yield {
+                "observation_id": observation_id,
+                "hearing_id": hearing_id,
+                "question_key": key,
+                "value_text": text,
+                "value_number": number,
+            }
+
+
+def delete_current_rows(*, session: Session, observation_id: uuid.UUID) -> None:
+    """Remove an observation's hearings and everything hanging from them (not its revisions)."""
+    hearing_ids = sa.select(hearing_table.c.id).where(
+        hearing_table.c.observation_id == observation_id
+    )
+    session.execute(sa.delete(answer_table).where(answer_table.c.observation_id == observation_id))
+    session.execute(sa.delete(turn_table).where(turn_table.c.hearing_id.in_(hearing_ids)))
+    session.execute(sa.delete(speaker_table).where(speaker_table.c.hearing_id.in_(hearing_ids)))
+    session.execute(
+        sa.delete(hearing_table).where(hearing_table.c.observation_id == observation_id)
+    )
+
+
+def write_current_rows(
+    *,
+    session: Session,
+    observation_id: uuid.UUID,
+    hearings: Sequence[HearingIn],
+    session_answers: dict[str, Any] | None = None,
+) -> None:
+    """Replace an observation's hearing, answer, turn and hearing_speaker rows with these.
+
+    Session-level answers get answer rows too (hearing_id NULL) when given.
+    """
+    delete_current_rows(session=session, observation_id=observation_id)
+    hearing_rows: list[dict[str, Any]] = []
+    answers: list[dict[str, Any]] = []
+    turns: list[dict[str, Any]] = []
+    speakers: list[dict[str, Any]] = []
+    if session_answers:
+        answers.extend(answer_rows(session_answers, observation_id=observation_id, hearing_id=None))
+    for hearing in hearings:
+        summary = summarise_turns(hearing.turns)
+        hearing_rows.append(
+            {
+                "id": hearing.id,
+                "observation_id": observation_id,
+                "position": hearing.position,
+                "case_reference": hearing.case_reference,
+                "started_at": hearing.started_at,
+                "ended_at": hearing.ended_at,
+                "answers": hearing.answers,
+                "turn_count": summary.turn_count,
+                "talk_ms": summary.talk_ms,
+                "first_role": summary.first_role,
+                "last_role": summary.last_role,
+                "script": summary.script,
+            }
+        )
+        answers.extend(
+            answer_rows(hearing.answers, observation_id=observation_id, hearing_id=hearing.id)
+        )
+        turns.extend(
+            {
+                "hearing_id": hearing.id,
+                "seq": seq,
+                "role": t.role,
+                "start_ms": t.start_ms,
+                "end_ms": t.end_ms,
+            }
+            for seq, t in enumerate(hearing.turns)
+        )
+        speakers.extend(
+            {"hearing_id": hearing.id, "role": role, "turn_count": n, "talk_ms": ms}
+            for role, (n, ms) in summary.by_role.items()
+        )
+    for table, rows in (
+        (hearing_table, hearing_rows),
+        (answer_table, answers),
+        (turn_table, turns),
+        (speaker_table, speakers),
+    ):
+        if rows:
+            session.execute(sa.insert(table), rows)

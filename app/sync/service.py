@@ -1,0 +1,420 @@
+"""The server side of the sync contract: take whole observations from phones, never lose one,
+never store one twice.
+
+Each item of a batch is checked on its own (shape, ownership, protocol, answers, turns) before
+anything is written, so one bad observation never blocks the others. A valid item is kept as
+an append-only revision; the current rows (observation, hearings, answers, turns) follow the
+winning revision: a submitted one if any (submitted is final), otherwise the latest by the
+phone's edit time, then revision number. The same content sent again is `unchanged`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from app.auth.models import User
+from app.db import utcnow
+from app.observations import store
+from app.observations.models import Hearing, Observation, ObservationRevision, ObservationStatus
+from app.protocols.definition import (
+    DefinitionInvalid,
+    FieldError,
+    ProtocolDefinition,
+    from_pydantic_error,
+    parse_definition,
+    validate_answers,
+    validate_turns,
+)
+from app.protocols.models import ProtocolVersion, VersionStatus
+from app.sessions import service as sessions_service
+from app.sessions.models import Assignment, AssignmentStatus
+from app.sessions.schemas import CALENDAR_LABELS
+from app.sync.schemas import FieldErrorOut, ItemResult, ObservationIn
+
+# Content that defines a revision; the rest (which device, which revision it was based on)
+# describes how it travelled.
+TRAVEL_FIELDS = {"based_on_revision", "device_id"}
+USABLE_STATUSES = {VersionStatus.published, VersionStatus.retired}
+
+
+@dataclass
+class _Protocols:
+    """Protocol versions met in one batch, parsed once."""
+
+    session: Session
+    found: dict[int, tuple[ProtocolVersion, ProtocolDefinition] | None] = field(
+        default_factory=dict
+    )
+
+    def get(self, version_id: int) -> tuple[ProtocolVersion, ProtocolDefinition] | None:
+        if version_id not in self.found:
+            version = self.session.get(ProtocolVersion, version_id)
+            parsed: tuple[ProtocolVersion, ProtocolDefinition] | None = None
+            if version is not None:
+                try:
+                    parsed = (version, parse_definition(version.definition))
+                except DefinitionInvalid:
+                    parsed = None
+            self.found[version_id] = parsed
+        return self.found[version_id]
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.errors = errors or []
+
+
+def payload_hash(item: ObservationIn) -> str:
+    content = item.model_dump(mode="json", exclude=TRAVEL_FIELDS)
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _nul_path(value: Any, loc: str = "") -> str | None:
+    """Where a NUL character hides in the item (databases refuse to store one), if anywhere."""
+    if isinstance(value, str):
+        return loc if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            sub = f"{loc}.{key}" if loc else str(key)
+            if "\x00" in str(key):
+                return sub
+            found = _nul_path(inner, sub)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for i, inner in enumerate(value):
+            found = _nul_path(inner, f"{loc}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _raw_id(raw: Any) -> uuid.UUID | None:
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+        try:
+            return uuid.UUID(raw["id"])
+        except ValueError:
+            return None
+    return None
+
+
+def _out(errors: list[FieldError]) -> list[FieldErrorOut]:
+    return [FieldErrorOut(loc=e.loc, msg=e.msg) for e in errors]
+
+
+def _problems_reason(errors: list[FieldError]) -> str:
+    if len(errors) == 1:
+        return "One problem to fix before this observation can be stored: " + errors[0].msg
+    return f"{len(errors)} problems to fix before this observation can be stored."
+
+
+def ingest_batch(*, session: Session, user: User, items: list[Any]) -> list[ItemResult]:
+    """One result per item, in order. Writes are flushed; the caller commits."""
+    protocols = _Protocols(session)
+    return [
+        _ingest_item(session=session, user=user, index=i, raw=raw, protocols=protocols)
+        for i, raw in enumerate(items)
+    ]
+
+
+def _ingest_item(
+    *, session: Session, user: User, index: int, raw: Any, protocols: _Protocols
+) -> ItemResult:
+    raw_id = _raw_id(raw)
+    if not isinstance(raw, dict):
+        return ItemResult(
+            id=None,
+            index=index,
+            result="invalid",
+            reason="Each observation must be a JSON object.",
+            errors=[FieldErrorOut(loc="", msg="Expected an object ({…}).")],
+        )
+    nul = _nul_path(raw)
+    if nul is not None:
+        return ItemResult(
+            id=raw_id,
+            index=index,
+            result="invalid",
+            reason="Text may not contain NUL characters.",
+            errors=[FieldErrorOut(loc=nul, msg="Remove the NUL character (\\u0000).")],
+        )
+    try:
+        item = ObservationIn.model_validate(raw)
+    except ValidationError as exc:
+        errors = [from_pydantic_error(e) for e in exc.errors()]
+        return ItemResult(
+            id=raw_id,
+            index=index,
+            result="invalid",
+            reason=_problems_reason(errors),
+            errors=_out(errors),
+        )
+    existing = session.exec(
+        select(Observation).where(Observation.id == item.id).with_for_update()
+    ).first()
+    try:
+        return _store(session=session, user=user, index=index, item=item, existing=existing, protocols=protocols)  # fmt: skip
+    except _Refused as refused:
+        return ItemResult(
+            id=item.id,
+            index=index,
+            result="invalid",
+            revision=existing.current_revision
+            if existing and existing.observer_id == user.id
+            else None,
+            reason=refused.reason,
+            errors=_out(refused.errors),
+        )
+
+
+def _store(
+    *,
+    session: Session,
+    user: User,
+    index: int,
+    item: ObservationIn,
+    existing: Observation | None,
+    protocols: _Protocols,
+) -> ItemResult:
+    if existing is not None and existing.observer_id != user.id:
+        raise _Refused(
+            "This observation belongs to another account; nothing was changed.",
+            [FieldError("id", "This id is already used by an observation of another account.")],
+        )
+    digest = payload_hash(item)
+    if existing is not None:
+        seen = session.exec(
+            select(ObservationRevision.revision).where(
+                ObservationRevision.observation_id == item.id,
+                ObservationRevision.payload_hash == digest,
+            )
+        ).first()
+        if seen is not None:
+            return ItemResult(
+                id=item.id, index=index, result="unchanged", revision=existing.current_revision
+            )
+        if existing.status == ObservationStatus.submitted:
+            when = existing.submitted_at or existing.client_edited_at
+            raise _Refused(
+                f"This observation was submitted on {when:%Y-%m-%d at %H:%M} UTC and is final; "
+                "this later change was not stored."
+            )
+    _check(session=session, user=user, item=item, existing=existing, protocols=protocols)
+    court_session_id = _court_session_for(session=session, user=user, item=item)
+    revision = (existing.revision_count + 1) if existing is not None else 1
+    now = utcnow()
+    edited_at = _aware(item.client_edited_at)
+    if existing is None:
+        observation = Observation(
+            id=item.id,
+            observer_id=user.id,  # type: ignore[arg-type]
+            protocol_version_id=item.protocol_version_id,
+            assignment_id=item.assignment_id,
+            court_session_id=court_session_id,
+            client_edited_at=edited_at,
+            received_at=now,
+        )
+        result = "created"
+        wins = True
+    else:
+        observation = existing
+        result = "updated"
+        wins = item.status == ObservationStatus.submitted or edited_at >= _aware(
+            existing.client_edited_at
+        )
+    observation.revision_count = revision
+    session.add(observation)
+    session.flush()
+    session.execute(
+        sa.insert(ObservationRevision.__table__),  # type: ignore[attr-defined]
+        [
+            {
+                "observation_id": item.id,
+                "revision": revision,
+                "user_id": user.id,
+                "status": item.status,
+                "client_edited_at": item.client_edited_at,
+                "received_at": now,
+                "based_on_revision": item.based_on_revision,
+                "payload_hash": digest,
+                "payload": item.model_dump(mode="json"),
+            }
+        ],
+    )
+    if not wins:
+        assert existing is not None
+        return ItemResult(
+            id=item.id,
+            index=index,
+            result="unchanged",
+            revision=revision,
+            reason=(
+                f"Kept as revision {revision}; a later edit (revision "
+                f"{existing.current_revision}) is the current one."
+            ),
+        )
+    observation.status = item.status
+    observation.session_answers = item.session_answers
+    observation.notes = item.notes
+    observation.court_session_id = court_session_id
+    observation.client_edited_at = edited_at
+    observation.received_at = now
+    observation.current_revision = revision
+    observation.revision_count = revision
+    if item.status == ObservationStatus.submitted:
+        observation.submitted_at = now
+    session.add(observation)
+    session.flush()
+    store.write_current_rows(
+        session=session,
+        observation_id=item.id,
+        hearings=item.hearings,
+        session_answers=item.session_answers,
+    )
+    if item.assignment_id is not None:
+        sessions_service.mark_assignment_status(
+            session=session,
+            assignment_id=item.assignment_id,
+            status=AssignmentStatus.submitted
+            if item.status == ObservationStatus.submitted
+            else AssignmentStatus.in_progress,
+        )
+    return ItemResult(id=item.id, index=index, result=result, revision=revision)  # type: ignore[arg-type]
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _check(
+    *,
+    session: Session,
+    user: User,
+    item: ObservationIn,
+    existing: Observation | None,
+    protocols: _Protocols,
+) -> None:
+    """Refuse the item with every problem found. Reads only."""
+    errors: list[FieldError] = []
+    found = protocols.get(item.protocol_version_id)
+    if found is None or found[0].status not in USABLE_STATUSES:
+        raise _Refused(
+            "The protocol version of this observation is not available.",
+            [FieldError("protocol_version_id", "No published protocol version has this id.")],
+        )
+    definition = found[1]
+    if existing is not None and existing.protocol_version_id != item.protocol_version_id:
+        errors.append(
+            FieldError(
+                "protocol_version_id",
+                "An observation keeps the protocol version it was started with.",
+            )
+        )
+    if existing is not None and existing.assignment_id != item.assignment_id:
+        errors.append(
+            FieldError("assignment_id", "An observation keeps the assignment it was started for.")
+        )
+    if item.assignment_id is not None:
+        assignment = session.get(Assignment, item.assignment_id)
+        if assignment is None or assignment.volunteer_id != user.id:
+            errors.append(FieldError("assignment_id", "You have no assignment with this id."))
+        elif assignment.protocol_version_id != item.protocol_version_id:
+            errors.append(
+                FieldError(
+                    "protocol_version_id",
+                    "This assignment uses another protocol version; reopen it from My assignments.",
+                )
+            )
+    elif item.court is None:
+        errors.append(
+            FieldError(
+                "court",
+                "Give the court, courtroom and date for an observation without an assignment.",
+            )
+        )
+    elif item.court.calendar_type not in CALENDAR_LABELS:
+        errors.append(
+            FieldError(
+                "court.calendar_type",
+                f"Unknown calendar type '{item.court.calendar_type}'; expected one of "
+                + ", ".join(CALENDAR_LABELS)
+                + ".",
+            )
+        )
+
+    strict = item.status == ObservationStatus.submitted
+    for e in validate_answers(definition, item.session_answers, level="session", strict=strict):
+        errors.append(FieldError("session_" + e.loc, e.msg))
+    seen_ids: dict[uuid.UUID, int] = {}
+    seen_positions: dict[int, int] = {}
+    for i, hearing in enumerate(item.hearings):
+        where = f"hearings[{i}]"
+        if hearing.id in seen_ids:
+            errors.append(
+                FieldError(f"{where}.id", f"Same id as hearings[{seen_ids[hearing.id]}].")
+            )
+        seen_ids.setdefault(hearing.id, i)
+        if hearing.position in seen_positions:
+            errors.append(
+                FieldError(
+                    f"{where}.position",
+                    f"Same position as hearings[{seen_positions[hearing.position]}].",
+                )
+            )
+        seen_positions.setdefault(hearing.position, i)
+        for e in validate_answers(
+            definition,
+            hearing.answers,
+            level="hearing",
+            strict=strict,
+            context=item.session_answers,
+        ):
+            errors.append(FieldError(f"{where}.{e.loc}", e.msg))
+        for e in validate_turns(definition, [t.model_dump() for t in hearing.turns]):
+            errors.append(FieldError(f"{where}.{e.loc}", e.msg))
+    if seen_ids:
+        taken = session.exec(
+            select(Hearing.id).where(
+                col(Hearing.id).in_(list(seen_ids)), Hearing.observation_id != item.id
+            )
+        ).all()
+        for hearing_id in taken:
+            errors.append(
+                FieldError(
+                    f"hearings[{seen_ids[hearing_id]}].id",
+                    "This hearing id already belongs to another observation.",
+                )
+            )
+    if errors:
+        raise _Refused(_problems_reason(errors), errors)
+
+
+def _court_session_for(*, session: Session, user: User, item: ObservationIn) -> int:
+    if item.assignment_id is not None:
+        assignment = session.get(Assignment, item.assignment_id)
+        assert assignment is not None  # checked in _check
+        return assignment.court_session_id
+    assert item.court is not None  # checked in _check
+    sitting = sessions_service.find_or_create_court_session(
+        session=session,
+        court=item.court.court,
+        courtroom=item.court.courtroom,
+        session_date=item.court.session_date,
+        start_time=item.court.start_time,
+        judge=item.court.judge,
+        calendar_type=item.court.calendar_type,
+        created_by_id=user.id,
+    )
+    return sitting.id  # type: ignore[return-value]
