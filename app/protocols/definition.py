@@ -139,6 +139,7 @@ class ProtocolDefinition(_Model):
     sections: list[Section]
 
     _index: dict[str, tuple[Level, Question]] = PrivateAttr(default_factory=dict)
+    _allowed: dict[str, list[str]] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, __context: Any) -> None:
         for section in self.sections:
@@ -176,6 +177,14 @@ class ProtocolDefinition(_Model):
         if question.type == "roles_present" and not question.choices:
             return [Choice(value=r.key, label=r.label) for r in self.timeline_roles()]
         return list(question.choices)
+
+    def allowed_values(self, question: Question) -> list[str]:
+        """The values of choices_for(question), computed once per question (validation is hot)."""
+        found = self._allowed.get(question.key)
+        if found is None:
+            found = [c.value for c in self.choices_for(question)]
+            self._allowed[question.key] = found
+        return found
 
     def is_visible(
         self, question: Question, answers: dict[str, Any], context: dict[str, Any] | None = None
@@ -628,10 +637,12 @@ def validate_answers(
     if not isinstance(answers, dict):
         return [FieldError("answers", "Answers must be an object keyed by question key.")]
     errors: list[FieldError] = []
+    index = definition._index  # read once: private attributes are slow to reach on a model
     for key, value in answers.items():
         loc = f"answers.{key}"
-        question = definition.question(key)
-        question_level = definition.level_of(key)
+        question, question_level = None, None
+        if key in index:
+            question_level, question = index[key]
         if question is None:
             errors.append(FieldError(loc, f"There is no question '{key}' in this protocol."))
             continue
@@ -649,7 +660,7 @@ def validate_answers(
                 FieldError(loc, "The speaker timeline is recorded as turns, not as an answer.")
             )
             continue
-        allowed = [c.value for c in definition.choices_for(question)]
+        allowed = definition.allowed_values(question)
         problem = _answer_problem(question, value, allowed_values=allowed)
         if problem:
             errors.append(FieldError(loc, problem))
@@ -765,7 +776,8 @@ def validate_turns(definition: ProtocolDefinition, turns: list[dict[str, Any]]) 
     """
     if not isinstance(turns, list):
         return [FieldError("turns", "Turns must be a list.")]
-    role_keys = [r.key for r in definition.timeline_roles()]
+    role_list = [r.key for r in definition.timeline_roles()]
+    role_keys = set(role_list)
     errors: list[FieldError] = []
     previous: tuple[int, int | None] | None = None  # (start, end) of the last well-formed turn
     for i, turn in enumerate(turns):
@@ -781,7 +793,7 @@ def validate_turns(definition: ProtocolDefinition, turns: list[dict[str, Any]]) 
             errors.append(
                 FieldError(
                     f"{loc}.role",
-                    f"'{role}' is not a role of this protocol's speaker timeline ({_listing(role_keys)}).",
+                    f"'{role}' is not a role of this protocol's speaker timeline ({_listing(role_list)}).",
                 )
             )
         start, end = turn.get("start_ms"), turn.get("end_ms")

@@ -16,9 +16,10 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 
-from app.auth.models import Role
+from app.auth.models import Role, User
 from app.csrf import csrf_token
 from app.db import SessionDep, utcnow
 from app.deps import AnyUser, VolunteerUser
@@ -28,7 +29,7 @@ from app.protocols.definition import ProtocolDefinition, parse_definition
 from app.protocols.models import Protocol, ProtocolVersion, VersionStatus
 from app.sessions import service as sessions_service
 from app.sync import service as sync_service
-from app.sync.schemas import BatchOut, ObservationIn
+from app.sync.schemas import BatchOut, ItemResult, ObservationIn
 
 log = logging.getLogger(__name__)
 
@@ -111,26 +112,33 @@ async def send_batch(request: Request, user: VolunteerUser, session: SessionDep)
     settings = request.app.state.settings
     body = await _read_body(request, settings.sync_max_body_bytes)
     items = _parse_batch(body, settings.sync_max_items)
-    # A second phone sending the same new observation at the same moment loses the race on
-    # the primary key; the batch is then simply played again (every item is idempotent).
-    for attempt in range(3):
-        try:
-            results = sync_service.ingest_batch(session=session, user=user, items=items)
-            session.commit()
-            break
-        except (IntegrityError, OperationalError) as exc:
-            session.rollback()
-            log.warning("sync batch conflict (attempt %d): %s", attempt + 1, exc)
-            if attempt == 2:
-                raise DomainError(
-                    "The server was busy with the same observations; send again.",
-                    status_code=409,
-                ) from None
+    # The database work runs in a worker thread: the event loop keeps serving other phones.
+    results = await run_in_threadpool(_ingest_and_commit, session, user, items, b"\\u0000" in body)
     kinds: dict[str, int] = {}
     for r in results:
         kinds[r.result] = kinds.get(r.result, 0) + 1
     log.info("sync batch from user %s: %s", user.id, kinds)
     return BatchOut(results=results, server_time=utcnow())
+
+
+def _ingest_and_commit(
+    session: Session, user: User, items: list[Any], may_hold_nul: bool
+) -> list[ItemResult]:
+    # A second phone sending the same new observation at the same moment loses the race on
+    # the primary key; the batch is then simply played again (every item is idempotent).
+    for attempt in range(3):
+        try:
+            results = sync_service.ingest_batch(
+                session=session, user=user, items=items, may_hold_nul=may_hold_nul
+            )
+            session.commit()
+            return results
+        except (IntegrityError, OperationalError) as exc:
+            session.rollback()
+            log.warning("sync batch conflict (attempt %d): %s", attempt + 1, exc)
+    raise DomainError(
+        "The server was busy with the same observations; send again.", status_code=409
+    )
 
 
 def _protocol_entry(protocol_name: str, version: ProtocolVersion) -> dict[str, Any]:

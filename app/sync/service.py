@@ -75,8 +75,9 @@ class _Refused(Exception):
         self.errors = errors or []
 
 
-def payload_hash(item: ObservationIn) -> str:
-    content = item.model_dump(mode="json", exclude=TRAVEL_FIELDS)
+def payload_hash(raw: dict[str, Any]) -> str:
+    """A digest of what the phone sent, less how it travelled: the same content, the same hash."""
+    content = {k: v for k, v in raw.items() if k not in TRAVEL_FIELDS}
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -120,17 +121,35 @@ def _problems_reason(errors: list[FieldError]) -> str:
     return f"{len(errors)} problems to fix before this observation can be stored."
 
 
-def ingest_batch(*, session: Session, user: User, items: list[Any]) -> list[ItemResult]:
-    """One result per item, in order. Writes are flushed; the caller commits."""
+def ingest_batch(
+    *, session: Session, user: User, items: list[Any], may_hold_nul: bool = True
+) -> list[ItemResult]:
+    """One result per item, in order. Writes are flushed; the caller commits.
+
+    `may_hold_nul` False (the raw body had no \\u0000 escape) skips looking for NUL characters.
+    """
     protocols = _Protocols(session)
     return [
-        _ingest_item(session=session, user=user, index=i, raw=raw, protocols=protocols)
+        _ingest_item(
+            session=session,
+            user=user,
+            index=i,
+            raw=raw,
+            protocols=protocols,
+            may_hold_nul=may_hold_nul,
+        )
         for i, raw in enumerate(items)
     ]
 
 
 def _ingest_item(
-    *, session: Session, user: User, index: int, raw: Any, protocols: _Protocols
+    *,
+    session: Session,
+    user: User,
+    index: int,
+    raw: Any,
+    protocols: _Protocols,
+    may_hold_nul: bool = True,
 ) -> ItemResult:
     raw_id = _raw_id(raw)
     if not isinstance(raw, dict):
@@ -141,7 +160,7 @@ def _ingest_item(
             reason="Each observation must be a JSON object.",
             errors=[FieldErrorOut(loc="", msg="Expected an object ({…}).")],
         )
-    nul = _nul_path(raw)
+    nul = _nul_path(raw) if may_hold_nul else None
     if nul is not None:
         return ItemResult(
             id=raw_id,
@@ -165,7 +184,7 @@ def _ingest_item(
         select(Observation).where(Observation.id == item.id).with_for_update()
     ).first()
     try:
-        return _store(session=session, user=user, index=index, item=item, existing=existing, protocols=protocols)  # fmt: skip
+        return _store(session=session, user=user, index=index, item=item, raw=raw, existing=existing, protocols=protocols)  # fmt: skip
     except _Refused as refused:
         return ItemResult(
             id=item.id,
@@ -185,6 +204,7 @@ def _store(
     user: User,
     index: int,
     item: ObservationIn,
+    raw: dict[str, Any],
     existing: Observation | None,
     protocols: _Protocols,
 ) -> ItemResult:
@@ -193,7 +213,7 @@ def _store(
             "This observation belongs to another account; nothing was changed.",
             [FieldError("id", "This id is already used by an observation of another account.")],
         )
-    digest = payload_hash(item)
+    digest = payload_hash(raw)
     if existing is not None:
         seen = session.exec(
             select(ObservationRevision.revision).where(
@@ -211,7 +231,7 @@ def _store(
                 f"This observation was submitted on {when:%Y-%m-%d at %H:%M} UTC and is final; "
                 "this later change was not stored."
             )
-    _check(session=session, user=user, item=item, existing=existing, protocols=protocols)
+    _check(session=session, user=user, item=item, raw=raw, existing=existing, protocols=protocols)
     court_session_id = _court_session_for(session=session, user=user, item=item)
     revision = (existing.revision_count + 1) if existing is not None else 1
     now = utcnow()
@@ -249,7 +269,7 @@ def _store(
                 "received_at": now,
                 "based_on_revision": item.based_on_revision,
                 "payload_hash": digest,
-                "payload": item.model_dump(mode="json"),
+                "payload": raw,  # exactly what was received
             }
         ],
     )
@@ -303,6 +323,7 @@ def _check(
     session: Session,
     user: User,
     item: ObservationIn,
+    raw: dict[str, Any],
     existing: Observation | None,
     protocols: _Protocols,
 ) -> None:
@@ -382,7 +403,8 @@ def _check(
             context=item.session_answers,
         ):
             errors.append(FieldError(f"{where}.{e.loc}", e.msg))
-        for e in validate_turns(definition, [t.model_dump() for t in hearing.turns]):
+        # The raw turns: already type-checked by the schema, and cheaper than dumping models.
+        for e in validate_turns(definition, raw["hearings"][i].get("turns", [])):
             errors.append(FieldError(f"{where}.{e.loc}", e.msg))
     if seen_ids:
         taken = session.exec(
