@@ -23,7 +23,7 @@ SHELL_PAGES = ("/capture", "/offline", "/manifest.webmanifest")
 # Static folders precached whole; the worker serves them cache-first.
 PRECACHE_DIRS = ("css", "js", "icons", "vendor")
 PRECACHE_SUFFIXES = (".css", ".js", ".png", ".svg")
-# Of the vendored files, only what pages load (capture uses raw IndexedDB, not idb-keyval).
+# Of the vendored files, only what pages load.
 PRECACHE_VENDOR_PREFIXES = ("htmx-",)
 # Templates whose output the worker caches: their change must change the version too.
 SHELL_TEMPLATES = ("capture/page.html", "capture/_shell.html", "offline.html")
