@@ -44,10 +44,16 @@ def seed_accounts(*, session: Session, settings: Settings, log: Callable[[str], 
 
 def _steps() -> list[Callable[..., None]]:
     """Accounts, then each domain's demo step in dependency order (imported late)."""
+    from app.observations.demo import seed_observations
     from app.protocols.demo import seed_protocols
     from app.sessions.demo import seed_sessions
 
-    steps: list[Callable[..., None]] = [seed_accounts, seed_protocols, seed_sessions]
+    steps: list[Callable[..., None]] = [
+        seed_accounts,
+        seed_protocols,
+        seed_sessions,
+        seed_observations,
+    ]
     return steps
 
 

@@ -34,6 +34,20 @@ def test_upgrade_seed_and_create_user(tmp_path):
     again = run_cli(tmp_path, "seed-demo")
     assert again.returncode == 0, again.stderr
     assert "exists" in again.stdout
+    # Demo observations of the past sittings: made once, unchanged the second time.
+    assert "observations of" in first.stdout and "(created " in first.stdout
+    assert "(unchanged " in again.stdout and "created" not in again.stdout.split("observations")[-1]
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    with engine.connect() as conn:
+        observations = conn.execute(sa.text("SELECT count(*) FROM observation")).scalar_one()
+        revisions = conn.execute(sa.text("SELECT count(*) FROM observation_revision")).scalar_one()
+        hearings = conn.execute(sa.text("SELECT count(*) FROM hearing")).scalar_one()
+        submitted = conn.execute(
+            sa.text("SELECT count(*) FROM observation WHERE status = 'submitted'")
+        ).scalar_one()
+    engine.dispose()
+    assert observations > 0 and revisions == observations == submitted
+    assert hearings >= 5 * observations
 
     made = run_cli(
         tmp_path,
