@@ -26,15 +26,25 @@ turn_table = Turn.__table__  # type: ignore[attr-defined]
 speaker_table = HearingSpeaker.__table__  # type: ignore[attr-defined]
 
 
-def _untyped(table: sa.Table) -> sa.TableClause:
-    """The table with untyped columns: the many narrow rows (answers, turns, speakers) skip
-    per-value type processing; their UUIDs are converted once per hearing instead."""
-    return sa.table(table.name, *(sa.column(c.name) for c in table.columns))
+def _driver_insert(
+    session: Session, table: sa.Table, columns: Sequence[str], rows: list[tuple]
+) -> None:
+    """executemany straight on the driver: the many narrow rows (answers, turns, speakers)
+    skip SQLAlchemy's per-row parameter processing; their UUIDs are converted once per hearing."""
+    if not rows:
+        return
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))})"
+    )
+    connection.exec_driver_sql(sql, rows)
 
 
-_fast_answer = _untyped(answer_table)
-_fast_turn = _untyped(turn_table)
-_fast_speaker = _untyped(speaker_table)
+ANSWER_COLUMNS = ("observation_id", "hearing_id", "question_key", "value_text", "value_number")
+TURN_COLUMNS = ("hearing_id", "seq", "role", "start_ms", "end_ms")
+SPEAKER_COLUMNS = ("hearing_id", "role", "turn_count", "talk_ms")
 
 
 def _uuid_for(session: Session) -> Any:
@@ -137,11 +147,14 @@ def write_current_rows(
     as_db = _uuid_for(session)
     obs_db = as_db(observation_id)
     hearing_rows: list[dict[str, Any]] = []
-    answers: list[dict[str, Any]] = []
-    turns: list[dict[str, Any]] = []
-    speakers: list[dict[str, Any]] = []
+    answers: list[tuple] = []
+    turns: list[tuple] = []
+    speakers: list[tuple] = []
     if session_answers:
-        answers.extend(answer_rows(session_answers, observation_id=obs_db, hearing_id=None))
+        answers.extend(
+            tuple(r.values())
+            for r in answer_rows(session_answers, observation_id=obs_db, hearing_id=None)
+        )
     for hearing in hearings:
         summary = summarise_turns(hearing.turns)
         hearing_db = as_db(hearing.id)
@@ -161,26 +174,16 @@ def write_current_rows(
                 "script": summary.script,
             }
         )
-        answers.extend(answer_rows(hearing.answers, observation_id=obs_db, hearing_id=hearing_db))
+        answers.extend(
+            tuple(r.values())
+            for r in answer_rows(hearing.answers, observation_id=obs_db, hearing_id=hearing_db)
+        )
         turns.extend(
-            {
-                "hearing_id": hearing_db,
-                "seq": seq,
-                "role": t.role,
-                "start_ms": t.start_ms,
-                "end_ms": t.end_ms,
-            }
-            for seq, t in enumerate(hearing.turns)
+            (hearing_db, seq, t.role, t.start_ms, t.end_ms) for seq, t in enumerate(hearing.turns)
         )
-        speakers.extend(
-            {"hearing_id": hearing_db, "role": role, "turn_count": n, "talk_ms": ms}
-            for role, (n, ms) in summary.by_role.items()
-        )
-    for table, rows in (
-        (hearing_table, hearing_rows),
-        (_fast_answer, answers),
-        (_fast_turn, turns),
-        (_fast_speaker, speakers),
-    ):
-        if rows:
-            session.execute(sa.insert(table), rows)
+        speakers.extend((hearing_db, role, n, ms) for role, (n, ms) in summary.by_role.items())
+    if hearing_rows:
+        session.execute(sa.insert(hearing_table), hearing_rows)
+    _driver_insert(session, answer_table, ANSWER_COLUMNS, answers)
+    _driver_insert(session, turn_table, TURN_COLUMNS, turns)
+    _driver_insert(session, speaker_table, SPEAKER_COLUMNS, speakers)

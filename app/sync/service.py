@@ -54,6 +54,8 @@ class _Protocols:
     found: dict[int, tuple[ProtocolVersion, ProtocolDefinition] | None] = field(
         default_factory=dict
     )
+    # Ad hoc court details already resolved to a sitting in this batch.
+    sittings: dict[tuple[Any, ...], int] = field(default_factory=dict)
 
     def get(self, version_id: int) -> tuple[ProtocolVersion, ProtocolDefinition] | None:
         if version_id not in self.found:
@@ -232,7 +234,9 @@ def _store(
                 "this later change was not stored."
             )
     _check(session=session, user=user, item=item, raw=raw, existing=existing, protocols=protocols)
-    court_session_id = _court_session_for(session=session, user=user, item=item)
+    court_session_id = _court_session_for(
+        session=session, user=user, item=item, known=protocols.sittings
+    )
     revision = (existing.revision_count + 1) if existing is not None else 1
     now = utcnow()
     edited_at = _aware(item.client_edited_at)
@@ -423,12 +427,17 @@ def _check(
         raise _Refused(_problems_reason(errors), errors)
 
 
-def _court_session_for(*, session: Session, user: User, item: ObservationIn) -> int:
+def _court_session_for(
+    *, session: Session, user: User, item: ObservationIn, known: dict[tuple[Any, ...], int]
+) -> int:
     if item.assignment_id is not None:
         assignment = session.get(Assignment, item.assignment_id)
         assert assignment is not None  # checked in _check
         return assignment.court_session_id
     assert item.court is not None  # checked in _check
+    key = tuple(item.court.model_dump().values())
+    if key in known:
+        return known[key]
     sitting = sessions_service.find_or_create_court_session(
         session=session,
         court=item.court.court,
@@ -439,4 +448,5 @@ def _court_session_for(*, session: Session, user: User, item: ObservationIn) -> 
         calendar_type=item.court.calendar_type,
         created_by_id=user.id,
     )
+    known[key] = sitting.id  # type: ignore[assignment]
     return sitting.id  # type: ignore[return-value]
