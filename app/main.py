@@ -123,6 +123,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.observations.router import router as observations_router
     from app.protocols.router import router as protocols_router
     from app.sessions.router import router as sessions_router
+    from app.sync.pages import router as sync_pages_router
     from app.sync.router import router as sync_router
 
     for router in (
@@ -132,6 +133,7 @@ def _include_routers(app: FastAPI) -> None:
         protocols_router,
         sessions_router,
         sync_router,
+        sync_pages_router,
         capture_router,
         observations_router,
         exports_router,

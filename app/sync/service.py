@@ -399,6 +399,12 @@ def _check(
                 )
             )
         seen_positions.setdefault(hearing.position, i)
+        if (
+            hearing.started_at is not None
+            and hearing.ended_at is not None
+            and _aware(hearing.ended_at) < _aware(hearing.started_at)
+        ):
+            errors.append(FieldError(f"{where}.ended_at", "The hearing ends before it starts."))
         for e in validate_answers(
             definition,
             hearing.answers,

@@ -320,6 +320,19 @@ def test_malformed_bodies_get_422_with_where(phone):
     assert response.status_code == 422
 
 
+def test_a_hearing_that_ends_before_it_starts_is_refused(db, phone, version):
+    client, _ = phone
+    hearing = hearing_body(0)
+    hearing.update(started_at="2026-11-24T09:10:00-06:00", ended_at="2026-11-24T09:05:00-06:00")
+    (result,) = send(client, observation_body(version.id, hearings=[hearing]))
+    assert result["errors"] == [
+        {"loc": "hearings[0].ended_at", "msg": "The hearing ends before it starts."}
+    ]
+    hearing.update(ended_at="2026-11-24T15:20:00Z")  # the same morning, written in UTC
+    (result,) = send(client, observation_body(version.id, hearings=[hearing]))
+    assert result["result"] == "created"
+
+
 def test_text_with_a_nul_character_is_refused_for_that_item(db, phone, version):
     client, _ = phone
     body = observation_body(version.id)

@@ -392,7 +392,13 @@ function backupCard() {
     "section",
     { class: "card cap-phone" },
     h("h2", {}, "This phone"),
-    h("p", { class: "muted small" }, "Everything is saved on this phone as you go. A backup file holds what is not yet on the server; staff can import it."),
+    h(
+      "p",
+      { class: "muted small" },
+      "Everything is saved on this phone as you go. A backup file holds what is not yet on the server; import it from any computer on ",
+      h("a", { href: "/backup" }, "Import a backup"),
+      " (or ask an admin to).",
+    ),
     h("button", { type: "button", class: "btn", onclick: downloadBackup }, "Download backup"),
   );
 }
