@@ -3,7 +3,9 @@
 Writes straight into a migrated database with the DB-API (executemany in one transaction), so
 100,000 hearings with ~30 turns and ~25 answers each take seconds, not minutes. The rows look like
 what the sync API writes: hearings with their turn summaries, hearing_speaker rows, answer rows
-(one per list item), turn rows, observations and court sessions with judges and courtrooms.
+(one per list item; numbers in value_number only), turn rows, observations and court sessions
+with judges and courtrooms. One sitting in seven has a second observer (same court session and
+case numbers, answers and turns drawn independently), for the agreement figures.
 """
 
 from __future__ import annotations
@@ -71,9 +73,21 @@ def _answer_value(q: Any, rng: random.Random, judge_index: int) -> Any:
 
 
 def generate(
-    database: Path, *, hearings: int, turns_per_hearing: int = 30, seed: int = 7
+    database: Path,
+    *,
+    hearings: int,
+    turns_per_hearing: int = 30,
+    seed: int = 7,
+    script_templates: int | None = None,
+    second_observer_every: int = 7,
 ) -> dict[str, int]:
-    """Create a migrated SQLite database at `database` holding `hearings` synthetic hearings."""
+    """Create a migrated SQLite database at `database` holding `hearings` synthetic hearings.
+
+    By default every hearing's turns are drawn at random, so nearly every script is distinct
+    (the hard case for the patterns). With `script_templates`, hearings follow one of that many
+    turn sequences (the common ones far more often) with one turn changed in one hearing in
+    ten, as real calendars repeat. Every `second_observer_every`-th sitting has a second
+    observer."""
     if database.exists():
         database.unlink()
     upgrade(f"sqlite:///{database}")
@@ -126,6 +140,11 @@ def generate(
         judge_ids.append(cur.lastrowid)
 
     per_observation = 15
+    templates = [
+        ["judge", *rng.choices(roles, weights=weights, k=turns_per_hearing - 1)]
+        for _ in range(script_templates or 0)
+    ]
+    template_weights = [1 / (rank + 1) for rank in range(len(templates))]  # Zipf-like
     n_observations = (hearings + per_observation - 1) // per_observation
     start_day = date(2025, 1, 6)
     hearing_rows: list[tuple[Any, ...]] = []
@@ -155,21 +174,27 @@ def generate(
         for rows in (hearing_rows, speaker_rows, answer_rows, turn_rows):
             rows.clear()
 
+    session_id = 0
     for o in range(n_observations):
-        judge_index = o % len(JUDGES)
-        day = start_day + timedelta(days=7 * (o // 8) + (o % 5))
-        cur.execute(
-            "INSERT INTO court_session (court_id, courtroom, session_date, start_time, calendar_type, judge_id, notes, created_at) "
-            "VALUES (?, ?, ?, '09:00:00', 'sentencing', ?, '', ?)",
-            (
-                court_id,
-                COURTROOMS[o % len(COURTROOMS)],
-                day.isoformat(),
-                judge_ids[judge_index],
-                now,
-            ),
-        )
-        session_id = cur.lastrowid
+        # Every seventh sitting has a second observer (same court session, same case numbers),
+        # so the agreement figures have matched hearings to work on, as in training weeks.
+        second = o % second_observer_every == second_observer_every - 1
+        sitting = o - 1 if second else o
+        judge_index = sitting % len(JUDGES)
+        day = start_day + timedelta(days=7 * (sitting // 8) + (sitting % 5))
+        if not second:
+            cur.execute(
+                "INSERT INTO court_session (court_id, courtroom, session_date, start_time, calendar_type, judge_id, notes, created_at) "
+                "VALUES (?, ?, ?, '09:00:00', 'sentencing', ?, '', ?)",
+                (
+                    court_id,
+                    COURTROOMS[sitting % len(COURTROOMS)],
+                    day.isoformat(),
+                    judge_ids[judge_index],
+                    now,
+                ),
+            )
+            session_id = cur.lastrowid
         observation_id = uuid.UUID(int=rng.getrandbits(128)).hex
         session_answers = {q.key: _answer_value(q, rng, judge_index) for q in session_questions}
         cur.execute(
@@ -194,8 +219,13 @@ def generate(
         for position in range(min(per_observation, hearings - made)):
             hearing_id = uuid.UUID(int=rng.getrandbits(128)).hex
             t = 0
-            seq_roles = rng.choices(roles, weights=weights, k=turns_per_hearing)
-            seq_roles[0] = "judge" if rng.random() < 0.8 else seq_roles[0]
+            if templates:
+                seq_roles = list(rng.choices(templates, weights=template_weights)[0])
+                if rng.random() < 0.1:
+                    seq_roles[rng.randrange(len(seq_roles))] = rng.choices(roles, weights)[0]
+            else:
+                seq_roles = rng.choices(roles, weights=weights, k=turns_per_hearing)
+                seq_roles[0] = "judge" if rng.random() < 0.8 else seq_roles[0]
             per_role: dict[str, list[int]] = {}
             for seq, role in enumerate(seq_roles):
                 length = rng.randint(2_000, 40_000)
@@ -215,7 +245,7 @@ def generate(
                     hearing_id,
                     observation_id,
                     position,
-                    f"27-CR-{o:05d}-{position:02d}",
+                    f"27-CR-{sitting:05d}-{position:02d}",
                     None,
                     None,
                     json.dumps(answers),
@@ -229,12 +259,11 @@ def generate(
             speaker_rows.extend((hearing_id, role, v[0], v[1]) for role, v in per_role.items())
             for key, value in answers.items():
                 for item in value if isinstance(value, list) else [value]:
-                    number = (
-                        float(item)
-                        if isinstance(item, (int, float)) and not isinstance(item, bool)
-                        else None
-                    )
-                    answer_rows.append((observation_id, hearing_id, key, str(item), number))
+                    # as app.observations.store.answer_rows: numbers go in value_number only
+                    if isinstance(item, (int, float)) and not isinstance(item, bool):
+                        answer_rows.append((observation_id, hearing_id, key, None, float(item)))
+                    else:
+                        answer_rows.append((observation_id, hearing_id, key, str(item), None))
             made += 1
         if len(turn_rows) > 200_000:
             flush()

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 
-from app.auth.models import User
+from app.auth.models import Role, User
 from app.db import SessionDep
-from app.deps import StaffUser
+from app.deps import StaffUser, TrainerUser
+from app.errors import DomainError
 from app.exports.models import ObservationSet
 from app.observations.filters import HearingFilter
 from app.observations.models import Observation
 from app.protocols.models import Protocol
 from app.sessions import courts
 from app.sessions.models import CalendarType, CourtSession
-from app.templating import render
+from app.templating import flash, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -69,6 +73,11 @@ def compare_page(request: Request, session: SessionDep, user: StaffUser) -> Resp
         breakdown_by = "judge"
     result = analysis_service.compare(session=session, f=f, breakdown_by=breakdown_by)
     sets = session.exec(select(ObservationSet).order_by(ObservationSet.name)).all()
+    candidates = []
+    if result.agreement and user.role in (Role.trainer, Role.admin):
+        candidates = analysis_service.reference_candidates(
+            session=session, agreement=result.agreement
+        )
     return render(
         request,
         "analysis/compare.html",
@@ -81,6 +90,47 @@ def compare_page(request: Request, session: SessionDep, user: StaffUser) -> Resp
             "set_options": [("", "— none —")] + [(str(s.id), s.name) for s in sets],
             "saved": saved,
             "breakdowns": analysis_service.BREAKDOWNS,
+            "candidates": candidates,
+            "back": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         },
         status_code=422 if errors else 200,
     )
+
+
+@router.post("/compare/reference", name="analysis:reference")
+def mark_reference(
+    request: Request,
+    session: SessionDep,
+    user: TrainerUser,
+    observation_id: Annotated[str, Form()] = "",
+    is_reference: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    """A trainer marks an observation as the reference record (e.g. their own notes of a
+    training video), or takes the mark off; agreement then compares each observer with it."""
+    from app.analysis import service as analysis_service
+
+    try:
+        oid = uuid.UUID(observation_id.strip())
+    except ValueError:
+        raise DomainError(
+            "Choose an observation.",
+            errors=[{"loc": "observation_id", "msg": "Not an observation id."}],
+            status_code=422,
+        ) from None
+    if is_reference not in ("0", "1"):
+        raise DomainError(
+            "Say whether it is the reference.",
+            errors=[{"loc": "is_reference", "msg": "Use 1 (reference) or 0 (not)."}],
+            status_code=422,
+        )
+    analysis_service.set_reference(
+        session=session, observation_id=oid, is_reference=is_reference == "1"
+    )
+    flash(
+        request,
+        "Marked as the reference." if is_reference == "1" else "No longer the reference.",
+        "success",
+    )
+    target = back if back.startswith("/compare") and "//" not in back else None
+    return RedirectResponse(target or str(request.url_for("analysis:compare")), status_code=303)

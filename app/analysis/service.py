@@ -1,16 +1,21 @@
 """Comparison over a filtered set of hearings: who speaks, who decides, what happens, gaps,
 patterns, breakdowns and observer agreement.
 
-SQL does the counting (GROUP BY over hearing, hearing_speaker and answer rows, restricted to
-the filter's hearing ids); Python only combines the small grouped results and computes the
-statistics in app.analysis.stats over distinct scripts and over multiply-observed hearings.
+SQL does the counting, per observation (GROUP BY over answer, hearing and hearing_speaker rows
+read in the order of covering indexes; no restriction at all when the filter keeps everything),
+and Python groups the few thousand observations by judge, courtroom, calendar type, month and
+protocol version (a "cell"), so one pass over the answers serves the overall figures and every
+breakdown. Scripts' edit distances are computed once per distinct script, all at once
+(stats.script_distances); agreement reads only sittings that two or more volunteers observed.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import heapq
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,14 +23,16 @@ from sqlmodel import Session, col, select
 
 from app.analysis import stats
 from app.auth.models import User
-from app.observations.filters import HearingFilter, hearing_ids, observation_ids
+from app.errors import NotFound
+from app.observations.filters import HearingFilter, observation_ids
 from app.observations.models import Answer, Hearing, HearingSpeaker, Observation
 from app.protocols.definition import ProtocolDefinition, Question, parse_definition
 from app.protocols.models import Protocol, ProtocolVersion
-from app.sessions.models import Court, CourtSession, Judge
+from app.sessions.models import CourtSession, Judge
 
 GAP_TAGS = ("safety", "accountability")
 CATEGORICAL = {"single_choice", "yes_no"}
+LIST_TYPES = {"multi_choice", "roles_present"}
 ABSENT_YES_NO = {"no"}
 NOT_OBSERVED = "not_observed"
 BREAKDOWNS = {
@@ -77,27 +84,300 @@ class SetProtocols:
         return self.role_label(value) if value in self.roles else value
 
 
-def set_protocols(*, session: Session, f: HearingFilter) -> SetProtocols:
+def set_protocols(
+    *, session: Session, f: HearingFilter, scope: Scope | None = None
+) -> SetProtocols:
     """Definitions of every protocol version used by the set's observations."""
-    ids = (
-        select(Observation.protocol_version_id)
-        .where(col(Observation.id).in_(observation_ids(f)))
-        .distinct()
-    )
+    scope = scope or make_scope(session=session, f=f)
+    ids = sorted({s.pv for s in scope.observations.values()})
+    versions: dict[int, tuple[str, ProtocolDefinition]] = {}
+    roles: dict[str, dict[str, str]] = {}
+    if not ids:
+        return SetProtocols(versions, roles)
     rows = session.exec(
         select(ProtocolVersion, Protocol.name)
         .join(Protocol, Protocol.id == ProtocolVersion.protocol_id)  # type: ignore[arg-type]
         .where(col(ProtocolVersion.id).in_(ids))
         .order_by(ProtocolVersion.id)
     ).all()
-    versions: dict[int, tuple[str, ProtocolDefinition]] = {}
-    roles: dict[str, dict[str, str]] = {}
     for version, name in rows:
         definition = parse_definition(version.definition)
         versions[version.id] = (name, definition)  # type: ignore[index]
         for r in definition.timeline_roles():
             roles[r.key] = {"label": r.label, "colour": r.colour}
     return SetProtocols(versions, roles)
+
+
+# --- the set: its observations, and per-observation counts ------------------------------------
+
+
+def _oid(column: Any) -> Any:
+    """An observation id as the driver gives it (no UUID object per row): used only as a key."""
+    return sa.type_coerce(column, sa.String)
+
+
+@dataclass(frozen=True)
+class Sitting:
+    """What an observation is grouped by."""
+
+    pv: int
+    judge_id: int | None
+    courtroom: str | None
+    calendar_type: str | None
+    month: str
+    court_session_id: int
+    observer_id: int
+
+    def cell(self) -> tuple[Any, ...]:
+        return (self.pv, self.judge_id, self.courtroom, self.calendar_type, self.month)
+
+
+_CELL_FIELDS = {None: None, "judge": 1, "courtroom": 2, "calendar_type": 3, "month": 4}
+
+
+def _cell_group(cell: tuple[Any, ...], by: str | None) -> Any:
+    """The group a cell (Sitting.cell) falls in for a breakdown `by` (None: all together)."""
+    if by not in _CELL_FIELDS:
+        raise ValueError(f"unknown breakdown {by!r}")
+    at = _CELL_FIELDS[by]
+    return "all" if at is None else cell[at]
+
+
+@dataclass
+class Scope:
+    """The observations a filter keeps, with what they are grouped by, and the grouped counts
+    the sections share (each read from the database at most once per page).
+
+    Every query below counts per observation (or per question, observation and value), which
+    SQL does in index order; the few thousand observations are then grouped in Python, so one
+    pass over the answers serves the overall figures and every breakdown alike."""
+
+    f: HearingFilter
+    observations: dict[Any, Sitting]
+    restricted: bool  # False: the filter keeps everything, so queries need no restriction
+    cache: dict[Any, Any] = field(default_factory=dict)
+
+    def where(self, observation_column: Any) -> list[Any]:
+        """The condition restricting a query to the set's observations (none if unfiltered)."""
+        if not self.restricted:
+            return []
+        return [col(observation_column).in_(observation_ids(self.f))]
+
+
+def make_scope(*, session: Session, f: HearingFilter) -> Scope:
+    rows = session.execute(
+        select(
+            _oid(Observation.id),
+            Observation.protocol_version_id,
+            CourtSession.judge_id,
+            CourtSession.courtroom,
+            CourtSession.calendar_type,
+            CourtSession.session_date,
+            Observation.court_session_id,
+            Observation.observer_id,
+        )
+        .join(CourtSession, CourtSession.id == Observation.court_session_id)  # type: ignore[arg-type]
+        .where(*f.conditions())
+    ).all()
+    observations = {
+        oid: Sitting(pv, judge, room, calendar, day.strftime("%Y-%m"), cs_id, observer)
+        for oid, pv, judge, room, calendar, day, cs_id, observer in rows
+    }
+    return Scope(f, observations, restricted=bool(f.conditions()))
+
+
+def _cells(scope: Scope) -> dict[Any, tuple[Any, ...]]:
+    if "cells" not in scope.cache:
+        scope.cache["cells"] = {oid: s.cell() for oid, s in scope.observations.items()}
+    return scope.cache["cells"]
+
+
+def _hearings_per_cell(session: Session, scope: Scope) -> dict[tuple[Any, ...], list[int]]:
+    """cell → [hearings, talk ms]."""
+    if "hearings" in scope.cache:
+        return scope.cache["hearings"]
+    cells = _cells(scope)
+    out: dict[tuple[Any, ...], list[int]] = {}
+    for oid, n, talk in _fetch(
+        session,
+        select(_oid(Hearing.observation_id), sa.func.count(), sa.func.sum(Hearing.talk_ms))
+        .where(*scope.where(Hearing.observation_id))
+        .group_by(Hearing.observation_id),
+    ):
+        cell = cells.get(oid)
+        if cell is None:
+            continue
+        acc = out.setdefault(cell, [0, 0])
+        acc[0] += int(n)
+        acc[1] += int(talk or 0)
+    scope.cache["hearings"] = out
+    return out
+
+
+def _speakers_per_cell(
+    session: Session, scope: Scope
+) -> dict[tuple[tuple[Any, ...], str], list[int]]:
+    """(cell, role) → [turns, talk ms, hearings in which the role spoke]."""
+    if "speakers" in scope.cache:
+        return scope.cache["speakers"]
+    cells = _cells(scope)
+    out: dict[tuple[tuple[Any, ...], str], list[int]] = {}
+    for oid, role, turns, talk, n in _fetch(
+        session,
+        select(
+            _oid(Hearing.observation_id),
+            HearingSpeaker.role,
+            sa.func.sum(HearingSpeaker.turn_count),
+            sa.func.sum(HearingSpeaker.talk_ms),
+            sa.func.count(),
+        )
+        .select_from(Hearing)
+        .join(HearingSpeaker, HearingSpeaker.hearing_id == Hearing.id)  # type: ignore[arg-type]
+        .where(*scope.where(Hearing.observation_id))
+        .group_by(Hearing.observation_id, HearingSpeaker.role),
+    ):
+        cell = cells.get(oid)
+        if cell is None:
+            continue
+        acc = out.setdefault((cell, role), [0, 0, 0])
+        acc[0] += int(turns or 0)
+        acc[1] += int(talk or 0)
+        acc[2] += int(n)
+    scope.cache["speakers"] = out
+    return out
+
+
+def _fetch(session: Session, statement: Any) -> list[Any]:
+    """Rows of a Core statement, without the ORM's per-row work."""
+    return list(session.connection().execute(statement).all())
+
+
+def _is_list(q: Question) -> bool:
+    return q.type in LIST_TYPES
+
+
+def _value_counts(
+    session: Session, scope: Scope, questions: dict[str, Question]
+) -> tuple[dict[str, dict[str | None, int]], dict[str, int]]:
+    """Hearing-level answers of `questions` over the whole set: (key → value → rows,
+    key → hearings answered)."""
+    keys = sorted(questions)
+    cache_key = ("values", tuple(keys))
+    if cache_key in scope.cache:
+        return scope.cache[cache_key]
+    counts: dict[str, dict[str | None, int]] = defaultdict(dict)
+    answered: dict[str, int] = defaultdict(int)
+    if keys:
+        where = (
+            col(Answer.question_key).in_(keys),
+            col(Answer.hearing_id).is_not(None),
+            *scope.where(Answer.observation_id),
+        )
+        # Counted per observation first, in the order of ix_answer_key_observation_value
+        # (no sort of the answer rows), then the much smaller result per value.
+        per_observation = (
+            select(
+                Answer.question_key.label("key"),  # type: ignore[attr-defined]
+                Answer.value_text.label("value"),  # type: ignore[union-attr]
+                sa.func.count().label("n"),
+            )
+            .where(*where)
+            .group_by(Answer.question_key, Answer.observation_id, Answer.value_text)
+            .subquery()
+        )
+        for key, value, n in _fetch(
+            session,
+            select(
+                per_observation.c.key, per_observation.c.value, sa.func.sum(per_observation.c.n)
+            ).group_by(per_observation.c.key, per_observation.c.value),
+        ):
+            counts[key][value] = int(n)
+            if not _is_list(questions[key]):  # one row per answered hearing
+                answered[key] += int(n)
+        lists = [k for k in keys if _is_list(questions[k])]
+        if lists:
+            # Distinct hearings per observation (small sets, in index order), then summed: a
+            # hearing belongs to one observation.
+            per_obs = (
+                select(
+                    Answer.question_key.label("key"),  # type: ignore[attr-defined]
+                    sa.func.count(sa.distinct(Answer.hearing_id)).label("n"),
+                )
+                .where(col(Answer.question_key).in_(lists), *where[1:])
+                .group_by(Answer.question_key, Answer.observation_id)
+                .subquery()
+            )
+            for key, n in _fetch(
+                session,
+                select(per_obs.c.key, sa.func.sum(per_obs.c.n)).group_by(per_obs.c.key),
+            ):
+                answered[key] = int(n)
+    scope.cache[cache_key] = (counts, answered)
+    return counts, answered
+
+
+def _gap_counts(
+    session: Session, scope: Scope, questions: dict[str, Question]
+) -> dict[tuple[Any, ...], dict[str, list[int]]]:
+    """Per cell and question: [hearings answered, rows with an absent value, rows "not observed"].
+
+    One row per question and observation, in index order; the absent values of each question
+    are told apart in SQL."""
+    keys = sorted(questions)
+    cache_key = ("gaps", tuple(keys))
+    if cache_key in scope.cache:
+        return scope.cache[cache_key]
+    cells = _cells(scope)
+    out: dict[tuple[Any, ...], dict[str, list[int]]] = defaultdict(dict)
+    by_absent: dict[frozenset[str], list[str]] = defaultdict(list)
+    for key in keys:
+        by_absent[frozenset(_absent_values(questions[key]))].append(key)
+    absent_case = sa.case(
+        *[
+            (
+                sa.and_(
+                    col(Answer.question_key).in_(group), col(Answer.value_text).in_(sorted(vals))
+                ),
+                1,
+            )
+            for vals, group in by_absent.items()
+            if vals
+        ],
+        else_=0,
+    )
+    not_observed_case = sa.case((Answer.value_text == NOT_OBSERVED, 1), else_=0)  # type: ignore[arg-type]
+    for distinct, group in (
+        (False, [k for k in keys if not _is_list(questions[k])]),
+        (True, [k for k in keys if _is_list(questions[k])]),
+    ):
+        if not group:
+            continue
+        hearings = sa.func.count(sa.distinct(Answer.hearing_id)) if distinct else sa.func.count()
+        for key, oid, n, absent, not_observed in _fetch(
+            session,
+            select(
+                Answer.question_key,
+                _oid(Answer.observation_id),
+                hearings,
+                sa.func.sum(absent_case),
+                sa.func.sum(not_observed_case),
+            )
+            .where(
+                col(Answer.question_key).in_(group),
+                col(Answer.hearing_id).is_not(None),
+                *scope.where(Answer.observation_id),
+            )
+            .group_by(Answer.question_key, Answer.observation_id),
+        ):
+            cell = cells.get(oid)
+            if cell is None:
+                continue
+            acc = out[cell].setdefault(key, [0, 0, 0])
+            acc[0] += int(n)
+            acc[1] += int(absent or 0)
+            acc[2] += int(not_observed or 0)
+    scope.cache[cache_key] = out
+    return out
 
 
 # --- who speaks ------------------------------------------------------------------------------
@@ -123,55 +403,49 @@ class WhoSpeaks:
     roles: list[RoleFigures]
 
 
-def count_hearings(*, session: Session, f: HearingFilter) -> int:
-    return int(session.exec(select(sa.func.count()).select_from(hearing_ids(f).subquery())).one())
+def count_hearings(*, session: Session, f: HearingFilter, scope: Scope | None = None) -> int:
+    scope = scope or make_scope(session=session, f=f)
+    return sum(n for n, _ in _hearings_per_cell(session, scope).values())
 
 
-def who_speaks(*, session: Session, f: HearingFilter, protocols: SetProtocols) -> WhoSpeaks:
+def who_speaks(
+    *, session: Session, f: HearingFilter, protocols: SetProtocols, scope: Scope | None = None
+) -> WhoSpeaks:
     """Turns, talk time and its share per role; how often each role spoke first and last."""
-    hids = hearing_ids(f)
-    rows = session.exec(
-        select(
-            HearingSpeaker.role,
-            sa.func.sum(HearingSpeaker.turn_count),
-            sa.func.sum(HearingSpeaker.talk_ms),
-            sa.func.count(),
+    scope = scope or make_scope(session=session, f=f)
+    per_role: dict[str, list[int]] = {}
+    for (_, role), (turns, talk, n) in _speakers_per_cell(session, scope).items():
+        acc = per_role.setdefault(role, [0, 0, 0])
+        acc[0] += turns
+        acc[1] += talk
+        acc[2] += n
+    ends = {}
+    for name, column in (("first", Hearing.first_role), ("last", Hearing.last_role)):
+        ends[name] = dict(
+            session.exec(
+                select(column, sa.func.count())
+                .where(col(column).is_not(None), *scope.where(Hearing.observation_id))
+                .group_by(column)
+            ).all()
         )
-        .where(col(HearingSpeaker.hearing_id).in_(hids))
-        .group_by(HearingSpeaker.role)
-    ).all()
-    firsts = dict(
-        session.exec(
-            select(Hearing.first_role, sa.func.count())
-            .where(col(Hearing.id).in_(hids), col(Hearing.first_role).is_not(None))
-            .group_by(Hearing.first_role)
-        ).all()
-    )
-    lasts = dict(
-        session.exec(
-            select(Hearing.last_role, sa.func.count())
-            .where(col(Hearing.id).in_(hids), col(Hearing.last_role).is_not(None))
-            .group_by(Hearing.last_role)
-        ).all()
-    )
-    total = sum(int(r[2] or 0) for r in rows)
+    total = sum(talk for _, talk, _ in per_role.values())
     figures = [
         RoleFigures(
             role=role,
             label=protocols.role_label(role),
             colour=protocols.role_colour(role),
-            turns=int(turns or 0),
-            talk_ms=int(talk or 0),
-            hearings=int(n),
-            share=(int(talk or 0) / total) if total else 0.0,
-            first=int(firsts.get(role, 0)),
-            last=int(lasts.get(role, 0)),
+            turns=turns,
+            talk_ms=talk,
+            hearings=n,
+            share=(talk / total) if total else 0.0,
+            first=int(ends["first"].get(role, 0)),
+            last=int(ends["last"].get(role, 0)),
         )
-        for role, turns, talk, n in rows
+        for role, (turns, talk, n) in per_role.items()
     ]
     order = list(protocols.roles)
     figures.sort(key=lambda r: (-r.talk_ms, order.index(r.role) if r.role in order else 99))
-    return WhoSpeaks(count_hearings(session=session, f=f), total, figures)
+    return WhoSpeaks(count_hearings(session=session, f=f, scope=scope), total, figures)
 
 
 # --- answer frequencies (who decides, what happens) -----------------------------------------
@@ -187,37 +461,45 @@ class Frequency:
 
 
 def answer_frequencies(
-    *, session: Session, f: HearingFilter, protocols: SetProtocols, tag: str
+    *,
+    session: Session,
+    f: HearingFilter,
+    protocols: SetProtocols,
+    tag: str,
+    scope: Scope | None = None,
 ) -> list[Frequency]:
     """For each question with `tag`: how often each value was given (list answers count each item)."""
     questions = protocols.questions(tag=tag)
     if not questions:
         return []
-    hearing_keys = [k for k, q in questions.items() if q.type != "speaker_timeline"]
-    counts: dict[str, dict[str, int]] = defaultdict(dict)
-    answered: dict[str, int] = {}
-    by_level = {
-        "hearing": (col(Answer.hearing_id).in_(hearing_ids(f)), Answer.hearing_id),
-        "session": (
-            sa.and_(
-                col(Answer.hearing_id).is_(None), col(Answer.observation_id).in_(observation_ids(f))
-            ),
-            Answer.observation_id,
-        ),
-    }
-    for level, (where, unit) in by_level.items():
-        keys = [k for k in hearing_keys if _level_of(protocols, k) == level]
-        if not keys:
-            continue
+    scope = scope or make_scope(session=session, f=f)
+    counts: dict[str, dict[str | None, int]] = defaultdict(dict)
+    answered: dict[str, int] = defaultdict(int)
+    keys = {k for k, q in questions.items() if q.type != "speaker_timeline"}
+    hearing_keys = {k for k in keys if _level_of(protocols, k) == "hearing"}
+    if hearing_keys:
+        got_counts, got_answered = _value_counts(
+            session, scope, {k: questions[k] for k in hearing_keys}
+        )
+        counts.update(got_counts)
+        answered.update(got_answered)
+    session_keys = sorted(keys - hearing_keys)
+    if session_keys:
+        # Asked once per sitting: few rows.
+        where = (
+            col(Answer.question_key).in_(session_keys),
+            col(Answer.hearing_id).is_(None),
+            *scope.where(Answer.observation_id),
+        )
         for key, value, n in session.exec(
             select(Answer.question_key, Answer.value_text, sa.func.count())
-            .where(where, col(Answer.question_key).in_(keys))
+            .where(*where)
             .group_by(Answer.question_key, Answer.value_text)
         ).all():
             counts[key][value] = int(n)
         for key, n in session.exec(
-            select(Answer.question_key, sa.func.count(sa.distinct(unit)))
-            .where(where, col(Answer.question_key).in_(keys))
+            select(Answer.question_key, sa.func.count(sa.distinct(Answer.observation_id)))
+            .where(*where)
             .group_by(Answer.question_key)
         ).all():
             answered[key] = int(n)
@@ -226,7 +508,7 @@ def answer_frequencies(
         if key not in counts:
             continue
         total = answered.get(key, 0)
-        values = sorted(
+        values_ = sorted(
             (
                 (value, protocols.choice_label(key, value), n, n / total if total else 0.0)
                 for value, n in counts[key].items()
@@ -234,7 +516,7 @@ def answer_frequencies(
             ),
             key=lambda v: -v[2],
         )
-        out.append(Frequency(key, q.label, _level_of(protocols, key), total, values))
+        out.append(Frequency(key, q.label, _level_of(protocols, key), total, values_))
     return out
 
 
@@ -268,7 +550,12 @@ def _absent_values(q: Question) -> set[str]:
 
 
 def gaps(
-    *, session: Session, f: HearingFilter, protocols: SetProtocols, by: str | None = None
+    *,
+    session: Session,
+    f: HearingFilter,
+    protocols: SetProtocols,
+    by: str | None = None,
+    scope: Scope | None = None,
 ) -> list[GapRow]:
     """For every safety/accountability question: how often the thing was absent or not observed,
     overall (by=None), per judge (by="judge") or per courtroom (by="courtroom"); worst first.
@@ -283,57 +570,33 @@ def gaps(
     }
     if not questions:
         return []
-    group_col, labels = _group_column(session, by)
-    hids = hearing_ids(f).subquery()
-    base = (
-        select(
-            Hearing.id.label("hid"),
-            Observation.protocol_version_id.label("pv"),
-            group_col.label("grp"),
-        )  # type: ignore[attr-defined]
-        .join(Observation, Observation.id == Hearing.observation_id)  # type: ignore[arg-type]
-        .join(CourtSession, CourtSession.id == Observation.court_session_id)  # type: ignore[arg-type]
-        .where(col(Hearing.id).in_(select(hids.c.id)))
-    ).subquery()
+    scope = scope or make_scope(session=session, f=f)
+    labels = _group_labels(session, by)
     # Hearings per group and protocol version: the denominators.
-    per_version: dict[Any, dict[int, int]] = defaultdict(dict)
-    for grp, pv, n in session.execute(
-        select(base.c.grp, base.c.pv, sa.func.count()).group_by(base.c.grp, base.c.pv)
-    ).all():
-        per_version[grp][pv] = int(n)
-    # Answers per group, question and value.
-    answers: dict[tuple[Any, str], dict[str, int]] = defaultdict(dict)
-    answered: dict[tuple[Any, str], int] = {}
-    answer_rows = (
-        select(base.c.grp, Answer.question_key, Answer.value_text, sa.func.count())
-        .join(base, base.c.hid == Answer.hearing_id)
-        .where(col(Answer.question_key).in_(list(questions)))
-        .group_by(base.c.grp, Answer.question_key, Answer.value_text)
-    )
-    for grp, key, value, n in session.execute(answer_rows).all():
-        answers[(grp, key)][value] = int(n)
-    for grp, key, n in session.execute(
-        select(base.c.grp, Answer.question_key, sa.func.count(sa.distinct(Answer.hearing_id)))
-        .join(base, base.c.hid == Answer.hearing_id)
-        .where(col(Answer.question_key).in_(list(questions)))
-        .group_by(base.c.grp, Answer.question_key)
-    ).all():
-        answered[(grp, key)] = int(n)
+    per_version: dict[Any, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for cell, (n, _) in _hearings_per_cell(session, scope).items():
+        per_version[_cell_group(cell, by)][cell[0]] += n
+    counted: dict[tuple[Any, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for cell, per_key in _gap_counts(
+        session, scope, {k: q for k, (q, _) in questions.items()}
+    ).items():
+        grp = _cell_group(cell, by)
+        for key, figures in per_key.items():
+            acc = counted[(grp, key)]
+            for i in range(3):
+                acc[i] += figures[i]
 
     rows = []
     for key, (q, tag) in questions.items():
         versions = protocols.versions_with(key)
-        absent_values = _absent_values(q)
         for grp, by_version in per_version.items():
             applicable = sum(n for pv, n in by_version.items() if pv in versions)
-            got = answered.get((grp, key), 0)
-            values = answers.get((grp, key), {})
+            got, absent, not_observed = counted.get((grp, key), (0, 0, 0))
             if q.show_if is not None:
                 applicable = got
             if not applicable:
                 continue
-            absent = sum(n for v, n in values.items() if v in absent_values)
-            not_observed = values.get(NOT_OBSERVED, 0) + max(0, applicable - got)
+            not_observed += max(0, applicable - got)
             rows.append(
                 GapRow(
                     key,
@@ -350,28 +613,20 @@ def gaps(
     return rows
 
 
-def _group_column(session: Session, by: str | None) -> tuple[sa.ColumnElement[Any], Any]:
+def _group_labels(session: Session, by: str | None) -> Any:
+    """How a group value is shown: a judge's name, a courtroom, a calendar type, a month."""
     if by is None:
-        return sa.literal("all"), lambda _g: "All hearings"
+        return lambda _g: "All hearings"
     if by == "judge":
         names = dict(session.exec(select(Judge.id, Judge.name)).all())
-        return CourtSession.judge_id, lambda g: names.get(g, "No judge recorded")  # type: ignore[return-value]
+        return lambda g: names.get(g, "No judge recorded")
     if by == "courtroom":
-        return CourtSession.courtroom, lambda g: g or "—"  # type: ignore[return-value]
-    if by == "court":
-        names = dict(session.exec(select(Court.id, Court.name)).all())
-        return CourtSession.court_id, lambda g: names.get(g, "—")  # type: ignore[return-value]
+        return lambda g: g or "—"
     if by == "calendar_type":
-        return CourtSession.calendar_type, lambda g: (g or "—").replace("_", " ").capitalize()  # type: ignore[return-value]
+        return lambda g: (g or "—").replace("_", " ").capitalize()
     if by == "month":
-        return _month_expr(session), lambda g: g or "—"  # type: ignore[return-value]
+        return lambda g: g or "—"
     raise ValueError(f"unknown breakdown {by!r}")
-
-
-def _month_expr(session: Session) -> sa.ColumnElement[Any]:
-    if session.get_bind().dialect.name == "postgresql":
-        return sa.func.to_char(CourtSession.session_date, "YYYY-MM")
-    return sa.func.strftime("%Y-%m", CourtSession.session_date)
 
 
 # --- patterns --------------------------------------------------------------------------------
@@ -387,38 +642,65 @@ class Patterns:
 
 
 def parse_script(script: str | None) -> tuple[str, ...]:
-    return tuple(s for s in (script or "").split(">") if s)
+    if not script:
+        return ()
+    roles = script.split(">")
+    return tuple(roles) if all(roles) else tuple(s for s in roles if s)
 
 
 def patterns(
-    *, session: Session, f: HearingFilter, top: int = 10, departures: int = 10
+    *,
+    session: Session,
+    f: HearingFilter,
+    top: int = 10,
+    departures: int = 10,
+    scope: Scope | None = None,
+    roles: Iterable[str] = (),
 ) -> Patterns:
     """The most common scripts, how alike the hearings are, and which depart most.
 
-    Distances are computed once per distinct script, weighted by how many hearings have it."""
-    hids = hearing_ids(f)
-    distinct = session.exec(
+    Distances are computed once per distinct script, weighted by how many hearings have it,
+    all at once (stats.script_distances); `roles` are the role keys expected in the scripts
+    (any others are found too, only more slowly)."""
+    scope = scope or make_scope(session=session, f=f)
+    distinct = _fetch(
+        session,
         select(Hearing.script, sa.func.count())
-        .where(col(Hearing.id).in_(hids))
-        .group_by(Hearing.script)
-    ).all()
-    scripts = [(parse_script(s), int(n)) for s, n in distinct if s]
-    total = sum(n for _, n in scripts)
-    if not scripts:
+        .where(col(Hearing.script) != "", *scope.where(Hearing.observation_id))
+        .group_by(Hearing.script),
+    )
+    keys = [s for s, _ in distinct]
+    counts = [int(n) for _, n in distinct]
+    total = sum(counts)
+    if not keys:
         return Patterns(0, [], (), None, [])
-    ranked = sorted(scripts, key=lambda sn: (-sn[1], stats.script_key(sn[0])))
-    modal = ranked[0][0]
-    distances = {s: stats.normalised_edit_distance(s, modal) for s, _ in scripts}
-    mean = sum(distances[s] * n for s, n in scripts) / total
-    worst_scripts = sorted(scripts, key=lambda sn: (-distances[sn[0]], -sn[1]))[:departures]
-    worst_keys = [">".join(s) for s, _ in worst_scripts if distances[s] > 0]
+    # Most common first, ties by script key; only scripts as common as the top-th can rank.
+    floor = heapq.nlargest(top, counts)[-1] if top > 0 else max(counts)
+    ranked = sorted(
+        (i for i, n in enumerate(counts) if n >= floor), key=lambda i: (-counts[i], keys[i])
+    )
+    modal_key = keys[ranked[0]]
+    modal = parse_script(modal_key)
+    lengths, edits = stats.script_distances(modal_key, keys, roles=roles)
+    distances = [
+        e / max(n, len(modal)) if max(n, len(modal)) else 0.0
+        for e, n in zip(edits, lengths, strict=True)
+    ]
+    mean = sum(d * n for d, n in zip(distances, counts, strict=True)) / total
+    # Farthest first, then the more common; only scripts as far as the departures-th can rank.
+    far = heapq.nlargest(departures, distances)[-1] if departures > 0 else float("inf")
+    worst = sorted(
+        (i for i, d in enumerate(distances) if d >= far and d > 0),
+        key=lambda i: (-distances[i], -counts[i]),
+    )[:departures]
+    worst_keys = {keys[i]: distances[i] for i in worst if distances[i] > 0}
     rows = []
     if worst_keys:
         found = session.exec(
             select(Hearing.id, Hearing.script, Hearing.case_reference, CourtSession.session_date)
             .join(Observation, Observation.id == Hearing.observation_id)  # type: ignore[arg-type]
             .join(CourtSession, CourtSession.id == Observation.court_session_id)  # type: ignore[arg-type]
-            .where(col(Hearing.id).in_(hids), col(Hearing.script).in_(worst_keys))
+            .where(col(Hearing.script).in_(list(worst_keys)), *scope.f.conditions())
             .order_by(col(CourtSession.session_date).desc())
         ).all()
         seen: dict[str, int] = defaultdict(int)
@@ -426,19 +708,18 @@ def patterns(
             if seen[script] >= 2:  # a couple of examples per unusual script
                 continue
             seen[script] += 1
-            s = parse_script(script)
             rows.append(
                 {
                     "hearing_id": hid,
-                    "script": s,
-                    "distance": distances[s],
+                    "script": parse_script(script),
+                    "distance": worst_keys[script],
                     "case_reference": case_reference,
                     "session_date": session_date,
                 }
             )
         rows.sort(key=lambda r: -r["distance"])
         rows = rows[:departures]
-    common = [(s, n, n / total) for s, n in ranked[:top]]
+    common = [(parse_script(keys[i]), counts[i], counts[i] / total) for i in ranked[:top]]
     return Patterns(total, common, modal, mean, rows)
 
 
@@ -455,42 +736,42 @@ class BreakdownRow:
 
 
 def breakdown(
-    *, session: Session, f: HearingFilter, protocols: SetProtocols, by: str
+    *,
+    session: Session,
+    f: HearingFilter,
+    protocols: SetProtocols,
+    by: str,
+    scope: Scope | None = None,
+    gap_rows: list[GapRow] | None = None,
 ) -> list[BreakdownRow]:
     """Key figures side by side per judge, courtroom, calendar type or month."""
-    group_col, labels = _group_column(session, by)
-    hids = hearing_ids(f)
-    base = (
-        select(Hearing.id.label("hid"), Hearing.talk_ms.label("talk"), group_col.label("grp"))  # type: ignore[attr-defined]
-        .join(Observation, Observation.id == Hearing.observation_id)  # type: ignore[arg-type]
-        .join(CourtSession, CourtSession.id == Observation.court_session_id)  # type: ignore[arg-type]
-        .where(col(Hearing.id).in_(hids))
-    ).subquery()
-    totals = {
-        grp: (int(n), float(mean or 0))
-        for grp, n, mean in session.execute(
-            select(base.c.grp, sa.func.count(), sa.func.avg(base.c.talk)).group_by(base.c.grp)
-        ).all()
-    }
+    scope = scope or make_scope(session=session, f=f)
+    labels = _group_labels(session, by)
+    totals: dict[Any, list[int]] = {}
+    for cell, (n, talk_ms) in _hearings_per_cell(session, scope).items():
+        acc = totals.setdefault(_cell_group(cell, by), [0, 0])
+        acc[0] += n
+        acc[1] += talk_ms
     talk: dict[Any, dict[str, int]] = defaultdict(dict)
-    for grp, role, ms in session.execute(
-        select(base.c.grp, HearingSpeaker.role, sa.func.sum(HearingSpeaker.talk_ms))
-        .join(base, base.c.hid == HearingSpeaker.hearing_id)
-        .group_by(base.c.grp, HearingSpeaker.role)
-    ).all():
-        talk[grp][role] = int(ms or 0)
+    for (cell, role), (_, ms, _) in _speakers_per_cell(session, scope).items():
+        per_role = talk[_cell_group(cell, by)]
+        per_role[role] = per_role.get(role, 0) + ms
     gap_rates: dict[str, list[float]] = defaultdict(list)
     if by in ("judge", "courtroom"):
-        for row in gaps(session=session, f=f, protocols=protocols, by=by):
+        if gap_rows is None:
+            gap_rows = gaps(session=session, f=f, protocols=protocols, by=by, scope=scope)
+        for row in gap_rows:
             gap_rates[row.group].append(row.rate)
     rows = []
-    for grp, (n, mean) in totals.items():
+    for grp, (n, talk_ms) in totals.items():
+        if not n:
+            continue
         total_talk = sum(talk[grp].values())
         shares = {role: ms / total_talk for role, ms in talk[grp].items()} if total_talk else {}
         label = labels(grp)
         rates = gap_rates.get(label)
         rows.append(
-            BreakdownRow(label, n, mean, shares, sum(rates) / len(rates) if rates else None)
+            BreakdownRow(label, n, talk_ms / n, shares, sum(rates) / len(rates) if rates else None)
         )
     rows.sort(key=lambda r: r.group)
     return rows
@@ -503,9 +784,9 @@ def breakdown(
 class MatchedHearing:
     key: tuple[Any, ...]  # (court session id, "case", reference) or (court session id, "pos", n)
     label: str
-    hearings: dict[
-        int, dict[str, Any]
-    ]  # observer id → {hearing_id, observation_id, script, answers, is_reference}
+    # observer id → {hearing_id, observation_id (as the driver gives them: keys, not UUIDs),
+    # position, script, answers, is_reference}
+    hearings: dict[int, dict[str, Any]]
 
 
 @dataclass
@@ -537,96 +818,152 @@ class Agreement:
     reference: list[ObserverVsReference] = field(default_factory=list)
 
 
-def matched_hearings(*, session: Session, f: HearingFilter) -> list[MatchedHearing]:
+def matched_hearings(
+    *,
+    session: Session,
+    f: HearingFilter,
+    scope: Scope | None = None,
+    keys: Iterable[str] | None = None,
+) -> list[MatchedHearing]:
     """Hearings observed by two or more volunteers: same court session and case reference, or
-    same court session and order when the case reference is missing."""
-    hids = hearing_ids(f)
-    shared_sessions = (
-        select(Observation.court_session_id)
-        .where(col(Observation.id).in_(observation_ids(f)))
-        .group_by(Observation.court_session_id)
-        .having(sa.func.count(sa.distinct(Observation.observer_id)) >= 2)
+    same court session and order when the case reference is missing; with their answers (to
+    the questions `keys`, or all: key → value, a list answer as a sorted tuple of its items).
+
+    Only sittings with two or more observers in the set are read at all."""
+    scope = scope or make_scope(session=session, f=f)
+    observers: dict[int, set[int]] = defaultdict(set)
+    for s in scope.observations.values():
+        observers[s.court_session_id].add(s.observer_id)
+    shared = [
+        oid for oid, s in scope.observations.items() if len(observers[s.court_session_id]) >= 2
+    ]
+    if not shared:
+        return []
+    # The answers come from the hearing's JSON: all of it, or (cheaper) just the wanted keys
+    # picked out by the database (json_extract / ->>), which holds only scalar answers.
+    key_list = None if keys is None else sorted(set(keys))
+    answer_columns = (
+        [Hearing.answers]
+        if key_list is None
+        else [
+            _blank_is_null(col(Hearing.answers)[k].as_string()).label(f"answer_{i}")
+            for i, k in enumerate(key_list)
+        ]
     )
-    rows = session.exec(
-        select(
-            Hearing.id,
-            Hearing.observation_id,
-            Hearing.case_reference,
-            Hearing.position,
-            Hearing.script,
-            Observation.observer_id,
-            Observation.court_session_id,
-            Observation.is_reference,
+    rows = []
+    for start in range(0, len(shared), 500):
+        rows.extend(
+            _fetch(
+                session,
+                select(
+                    _oid(Hearing.id).label("hearing_id"),
+                    _oid(Hearing.observation_id).label("observation_id"),
+                    Hearing.case_reference,
+                    Hearing.position,
+                    Hearing.script,
+                    Observation.observer_id,
+                    Observation.court_session_id,
+                    Observation.is_reference,
+                    *answer_columns,
+                )
+                .join(Observation, Observation.id == Hearing.observation_id)  # type: ignore[arg-type]
+                .where(_oid(Hearing.observation_id).in_(shared[start : start + 500])),
+            )
         )
-        .join(Observation, Observation.id == Hearing.observation_id)  # type: ignore[arg-type]
-        .where(col(Hearing.id).in_(hids), col(Observation.court_session_id).in_(shared_sessions))
-    ).all()
     groups: dict[tuple[Any, ...], dict[int, dict[str, Any]]] = defaultdict(dict)
-    for hid, oid, ref, pos, script, observer, cs_id, is_ref in rows:
+    for hid, oid, ref, pos, script, observer, cs_id, is_ref, *values in rows:
+        if key_list is None:
+            answers = _comparable_answers(values[0] or {})
+        else:
+            answers = {k: v for k, v in zip(key_list, values, strict=True) if v is not None}
         reference = (ref or "").strip().upper()
         key = (cs_id, "case", reference) if reference else (cs_id, "pos", pos)
         groups[key][observer] = {
             "hearing_id": hid,
             "observation_id": oid,
+            "position": pos,
             "script": parse_script(script),
             "is_reference": bool(is_ref),
-            "answers": {},
+            "answers": answers,
         }
     groups = {k: v for k, v in groups.items() if len(v) >= 2}
     if not groups:
         return []
-    by_hearing = {h["hearing_id"]: h for g in groups.values() for h in g.values()}
-    ids = list(by_hearing)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for hid, key, value in session.exec(
-            select(Answer.hearing_id, Answer.question_key, Answer.value_text).where(
-                col(Answer.hearing_id).in_(chunk)
-            )
-        ).all():
-            by_hearing[hid]["answers"].setdefault(key, []).append(value)
     out = []
-    for key, observers in sorted(groups.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][2]))):
+    # In the order of the sitting, then of the hearings in it.
+    for key, observers_ in sorted(
+        groups.items(),
+        key=lambda kv: (
+            kv[0][0],
+            min(h["position"] for h in kv[1].values()),
+            kv[0][1],
+            str(kv[0][2]),
+        ),
+    ):
         label = f"case {key[2]}" if key[1] == "case" else f"hearing #{int(key[2]) + 1}"
-        out.append(MatchedHearing(key, label, observers))
+        out.append(MatchedHearing(key, label, observers_))
     return out
 
 
-def _single(values: list[Any] | None) -> Any:
-    if not values:
-        return None
-    return values[0] if len(values) == 1 else tuple(sorted(map(str, values)))
+def _blank_is_null(value: Any) -> Any:
+    """A blank answer as no answer (as the answer rows have it)."""
+    return sa.case((sa.func.trim(value) == "", sa.null()), else_=value)
 
 
-def agreement(*, session: Session, f: HearingFilter, protocols: SetProtocols) -> Agreement:
+def _comparable_answers(answers: dict[str, Any]) -> dict[str, Any]:
+    """A hearing's answers as compared between observers: what its answer rows hold (blank
+    answers left out), a list as the sorted tuple of its items."""
+    out = {}
+    for key, value in answers.items():
+        if not value or (isinstance(value, str) and not value.strip()):
+            continue  # unanswered, blank, or an empty list ("none of these": no value)
+        if isinstance(value, list):
+            out[key] = tuple(sorted(map(str, value))) if len(value) != 1 else value[0]
+        else:
+            out[key] = value
+    return out
+
+
+def agreement(
+    *, session: Session, f: HearingFilter, protocols: SetProtocols, scope: Scope | None = None
+) -> Agreement:
     """Per categorical question: percent agreement and kappa; per hearing: script distance;
     and, where a trainer marked a reference observation, each observer against it."""
-    matched = matched_hearings(session=session, f=f)
     questions = {
         k: q for k, q in protocols.questions(level="hearing").items() if q.type in CATEGORICAL
     }
+    matched = matched_hearings(session=session, f=f, scope=scope, keys=questions)
+    # Ordered by observer so Cohen's κ sees the same rater in the same place; identical
+    # rating tuples are counted once with their number.
+    tallies: dict[str, Counter[tuple[Any, ...]]] = defaultdict(Counter)
+    for m in matched:
+        answers = [h["answers"] for _, h in sorted(m.hearings.items())]
+        if len(answers) == 2:
+            first, second = answers
+            for key in first.keys() & second.keys():
+                pair = (first[key], second[key])
+                if pair[0] is not None and pair[1] is not None:
+                    tallies[key][pair] += 1
+            continue
+        for key in set().union(*answers):
+            values = tuple(v for v in (a.get(key) for a in answers) if v is not None)
+            if len(values) >= 2:
+                tallies[key][values] += 1
     results = []
     for key, q in questions.items():
-        ratings = []
-        for m in matched:
-            # Ordered by observer so Cohen's κ sees the same rater in the same place.
-            values = [_single(h["answers"].get(key)) for _, h in sorted(m.hearings.items())]
-            values = [v for v in values if v is not None]
-            if len(values) >= 2:
-                ratings.append(values)
-        if not ratings:
+        tally = tallies.get(key)
+        if not tally:
             continue
-        counts = {len(r) for r in ratings}
-        k = stats.kappa(ratings)
+        k = stats.kappa_counts(tally)
         results.append(
             QuestionAgreement(
                 key,
                 q.label,
-                len(ratings),
-                stats.percent_agreement(ratings),
+                sum(tally.values()),
+                stats.percent_agreement_counts(tally),
                 k,
                 stats.interpret_kappa(k),
-                "Cohen" if counts == {2} else "Fleiss",
+                "Cohen" if all(len(item) == 2 for item in tally) else "Fleiss",
             )
         )
     distances = []
@@ -647,7 +984,8 @@ def _against_reference(
     hearings_seen: dict[int, int] = defaultdict(int)
     distances: dict[int, list[float]] = defaultdict(list)
     for m in matched:
-        reference = next((h for h in m.hearings.values() if h["is_reference"]), None)
+        # Should two observers' records both be marked, the first observer's is the reference.
+        reference = next((h for _, h in sorted(m.hearings.items()) if h["is_reference"]), None)
         if reference is None:
             continue
         for observer, h in m.hearings.items():
@@ -659,12 +997,12 @@ def _against_reference(
                     stats.normalised_edit_distance(reference["script"], h["script"])
                 )
             for key in questions:
-                ref_value = _single(reference["answers"].get(key))
+                ref_value = reference["answers"].get(key)
                 if ref_value is None:
                     continue
                 counts = per_observer[observer][key]
                 counts[1] += 1
-                if _single(h["answers"].get(key)) == ref_value:
+                if h["answers"].get(key) == ref_value:
                     counts[0] += 1
     if not hearings_seen:
         return []
@@ -687,6 +1025,61 @@ def _against_reference(
             )
         )
     return out
+
+
+def reference_candidates(
+    *, session: Session, agreement: Agreement, limit: int = 20
+) -> list[dict[str, Any]]:
+    """The observations of the matched sittings (the latest sittings first, at most `limit`),
+    with observer and sitting, for a trainer to mark (or unmark) as the reference."""
+    seen: dict[Any, dict[str, Any]] = {}
+    for m in agreement.matched:
+        for observer, h in m.hearings.items():
+            oid = h["observation_id"]
+            if oid not in seen:
+                seen[oid] = {
+                    "observation_id": oid,
+                    "observer_id": observer,
+                    "court_session_id": m.key[0],
+                    "is_reference": h["is_reference"],
+                }
+    rows = sorted(seen.values(), key=lambda r: (-r["court_session_id"], r["observer_id"]))[:limit]
+    if not rows:
+        return rows
+    names = dict(
+        session.exec(
+            select(User.id, User.display_name).where(
+                col(User.id).in_({r["observer_id"] for r in rows})
+            )
+        ).all()
+    )
+    sittings = {
+        cs.id: cs
+        for cs in session.exec(
+            select(CourtSession).where(
+                col(CourtSession.id).in_({r["court_session_id"] for r in rows})
+            )
+        ).all()
+    }
+    for r in rows:
+        sitting = sittings.get(r["court_session_id"])
+        r["observer"] = names.get(r["observer_id"], f"Observer {r['observer_id']}")
+        r["sitting"] = f"{sitting.session_date} · courtroom {sitting.courtroom}" if sitting else "—"
+    return rows
+
+
+def set_reference(
+    *, session: Session, observation_id: uuid.UUID, is_reference: bool
+) -> Observation:
+    """Mark an observation as the reference record for calibration (or take the mark off)."""
+    observation = session.get(Observation, observation_id)
+    if observation is None:
+        raise NotFound("There is no such observation.")
+    observation.is_reference = is_reference
+    session.add(observation)
+    session.commit()
+    session.refresh(observation)
+    return observation
 
 
 # --- the whole page ----------------------------------------------------------------------------
@@ -714,22 +1107,27 @@ def compare(
     """Every figure of the comparison page for one filter."""
     if breakdown_by not in BREAKDOWNS:
         breakdown_by = "judge"
-    protocols = set_protocols(session=session, f=f)
+    scope = make_scope(session=session, f=f)
+    protocols = set_protocols(session=session, f=f, scope=scope)
+    common = {"session": session, "f": f, "scope": scope}
+    by_judge = gaps(**common, protocols=protocols, by="judge")
+    by_courtroom = gaps(**common, protocols=protocols, by="courtroom")
     return Comparison(
         filter=f,
         protocols=protocols,
-        who_speaks=who_speaks(session=session, f=f, protocols=protocols),
-        who_decides=answer_frequencies(session=session, f=f, protocols=protocols, tag="decision"),
-        what_happens=answer_frequencies(session=session, f=f, protocols=protocols, tag="outcome"),
-        gaps_overall=gaps(session=session, f=f, protocols=protocols),
-        gaps_by_judge=gaps(session=session, f=f, protocols=protocols, by="judge"),
-        gaps_by_courtroom=gaps(session=session, f=f, protocols=protocols, by="courtroom"),
-        patterns=patterns(session=session, f=f),
+        who_speaks=who_speaks(**common, protocols=protocols),
+        who_decides=answer_frequencies(**common, protocols=protocols, tag="decision"),
+        what_happens=answer_frequencies(**common, protocols=protocols, tag="outcome"),
+        gaps_overall=gaps(**common, protocols=protocols),
+        gaps_by_judge=by_judge,
+        gaps_by_courtroom=by_courtroom,
+        patterns=patterns(**common, roles=protocols.roles),
         breakdown_by=breakdown_by,
-        breakdown=breakdown(session=session, f=f, protocols=protocols, by=breakdown_by),
-        agreement=agreement(session=session, f=f, protocols=protocols) if with_agreement else None,
+        breakdown=breakdown(
+            **common,
+            protocols=protocols,
+            by=breakdown_by,
+            gap_rows={"judge": by_judge, "courtroom": by_courtroom}.get(breakdown_by),
+        ),
+        agreement=agreement(**common, protocols=protocols) if with_agreement else None,
     )
-
-
-def month_label(d: date) -> str:
-    return d.strftime("%Y-%m")

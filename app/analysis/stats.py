@@ -9,8 +9,10 @@ Fraction and returned as float.
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -38,17 +40,16 @@ def merge_script(roles: Sequence[str]) -> tuple[str, ...]:
     return tuple(merged)
 
 
-def edit_distance(a: Sequence[str], b: Sequence[str]) -> int:
-    """Levenshtein distance over role tokens: fewest insertions, deletions, substitutions."""
+def edit_distance(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
+    """Levenshtein distance over role tokens: fewest insertions, deletions, substitutions.
+
+    Myers' bit-vector algorithm (see _myers_one): the same number as the textbook dynamic
+    programme, in one pass over b."""
+    if a == b:
+        return 0
     if len(a) < len(b):
-        a, b = b, a  # keep the row as short as the shorter script
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        current = [i]
-        for j, y in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1]
+        a, b = b, a  # the longer one as the pattern: fewer steps
+    return _myers_one(a, b)
 
 
 def normalised_edit_distance(a: Sequence[str], b: Sequence[str]) -> float:
@@ -121,10 +122,20 @@ def percent_agreement(ratings: Sequence[Sequence[Hashable | None]]) -> float | N
     """Share of items with ≥ 2 ratings on which every observer gave the same value; None if none.
 
     ratings[i] lists the category each observer gave item i; None (missing) is skipped."""
-    items = _rated(ratings)
-    if not items:
+    return percent_agreement_counts(_tally(ratings))
+
+
+def percent_agreement_counts(items: Mapping[tuple[Hashable, ...], int]) -> float | None:
+    """percent_agreement over distinct rating tuples (each with ≥ 2 ratings, none missing) and
+    how many items gave each."""
+    total = sum(items.values())
+    if not total:
         return None
-    return sum(1 for item in items if len(set(item)) == 1) / len(items)
+    return sum(w for item, w in items.items() if len(set(item)) == 1) / total
+
+
+def _tally(ratings: Iterable[Sequence[Hashable | None]]) -> Counter[tuple[Hashable, ...]]:
+    return Counter(tuple(item) for item in _rated(list(ratings)))
 
 
 def cohen_kappa(pairs: Sequence[tuple[Hashable, Hashable]]) -> float | None:
@@ -133,21 +144,21 @@ def cohen_kappa(pairs: Sequence[tuple[Hashable, Hashable]]) -> float | None:
     Pairs with a None are skipped. None when no pairs are left. When pe = 1 (both raters used
     one and the same category for every item) κ is 0/0: we return 1.0 if they agreed on every
     item — which pe = 1 implies — and would return None otherwise."""
-    rated = [(a, b) for a, b in pairs if a is not None and b is not None]
-    n = len(rated)
+    return _cohen_counts(Counter((a, b) for a, b in pairs if a is not None and b is not None))
+
+
+def _cohen_counts(pairs: Mapping[tuple[Hashable, ...], int]) -> float | None:
+    n = sum(pairs.values())
     if n == 0:
         return None
-    observed = Fraction(sum(1 for a, b in rated if a == b), n)
-    first = Counter(a for a, _ in rated)
-    second = Counter(b for _, b in rated)
+    observed = Fraction(sum(w for (a, b), w in pairs.items() if a == b), n)
+    first: Counter[Hashable] = Counter()
+    second: Counter[Hashable] = Counter()
+    for (a, b), w in pairs.items():
+        first[a] += w
+        second[b] += w
     expected = Fraction(sum(first[c] * second[c] for c in first), n * n)
     return _kappa_from(observed, expected)
-
-
-def _modal_rater_count(items: Sequence[Sequence[Hashable]]) -> int:
-    """The most common number of ratings per item; a tie goes to the larger number."""
-    counts = Counter(len(item) for item in items)
-    return max(counts, key=lambda size: (counts[size], size))
 
 
 def fleiss_kappa(ratings: Sequence[Sequence[Hashable | None]]) -> float | None:
@@ -157,18 +168,26 @@ def fleiss_kappa(ratings: Sequence[Sequence[Hashable | None]]) -> float | None:
     n is the most common count (ties to the larger) and items with another count are dropped.
     None when no item is left; 1.0 when every rating is the same category (P̄e = 1, see
     cohen_kappa)."""
-    items = _rated(ratings)
+    return _fleiss_counts(_tally(ratings))
+
+
+def _fleiss_counts(items: Mapping[tuple[Hashable, ...], int]) -> float | None:
     if not items:
         return None
-    n = _modal_rater_count(items)
-    items = [item for item in items if len(item) == n]
-    total = len(items) * n
+    sizes: Counter[int] = Counter()
+    for item, w in items.items():
+        sizes[len(item)] += w
+    n = max(sizes, key=lambda size: (sizes[size], size))  # the modal count; a tie to the larger
+    total = sizes[n] * n
     per_category: Counter[Hashable] = Counter()
     squares = 0  # Σ_i Σ_j n_ij²
-    for item in items:
+    for item, w in items.items():
+        if len(item) != n:
+            continue
         counts = Counter(item)
-        per_category.update(counts)
-        squares += sum(c * c for c in counts.values())
+        for category, k in counts.items():
+            per_category[category] += k * w
+        squares += w * sum(k * k for k in counts.values())
     observed = Fraction(squares - total, total * (n - 1))  # = mean over items of P_i
     expected = sum((Fraction(c, total) ** 2 for c in per_category.values()), Fraction(0))
     return _kappa_from(observed, expected)
@@ -179,12 +198,17 @@ def kappa(ratings: Sequence[Sequence[Hashable | None]]) -> float | None:
 
     For Cohen's κ the position in each item identifies the rater: item[0] is always the
     same observer, item[1] the other."""
-    items = _rated(ratings)
+    return kappa_counts(_tally(ratings))
+
+
+def kappa_counts(items: Mapping[tuple[Hashable, ...], int]) -> float | None:
+    """kappa over distinct rating tuples (each with ≥ 2 ratings, none missing) and how many
+    items gave each."""
     if not items:
         return None
     if all(len(item) == 2 for item in items):
-        return cohen_kappa([(item[0], item[1]) for item in items])
-    return fleiss_kappa(items)
+        return _cohen_counts(items)
+    return _fleiss_counts(items)
 
 
 def interpret_kappa(k: float | None) -> str:
@@ -198,3 +222,142 @@ def interpret_kappa(k: float | None) -> str:
         if k <= upper:
             return label
     return "almost perfect"
+
+
+# --- many edit distances at once ----------------------------------------------------------------
+
+_LANE_TYPECODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+def edit_distances_to(pattern: Sequence[str], scripts: Sequence[Sequence[str]]) -> list[int]:
+    """edit_distance(pattern, s) for every s in scripts (the same numbers, much faster).
+
+    Roles are coded as bytes and handed to edit_distances_coded."""
+    codes: dict[str, int] = {}
+    for script in (pattern, *scripts):
+        for role in script:
+            if role not in codes:
+                codes[role] = len(codes) + 1
+    if len(codes) > 255:
+        return [edit_distance(pattern, s) for s in scripts]
+    encode = codes.__getitem__
+    return edit_distances_coded(
+        bytes(map(encode, pattern)), [bytes(map(encode, s)) for s in scripts]
+    )
+
+
+def edit_distances_coded(pattern: bytes, texts: Sequence[bytes]) -> list[int]:
+    """Levenshtein distance from `pattern` to each text; symbols are byte values 1-255 (0 is
+    reserved as padding).
+
+    Myers' bit-vector algorithm (Myers 1999; Hyyrö 2001 for the edit-distance form) run for all
+    texts at once: each text gets a lane of `width` bits in one big integer (SWAR), so every step
+    is a handful of integer operations over all texts instead of a Python loop per text and
+    cell. The text's symbols at step j are gathered for all lanes with bytes.translate.
+    """
+    m, count = len(pattern), len(texts)
+    if count == 0:
+        return []
+    longest = max(len(t) for t in texts)
+    if m == 0 or longest == 0:
+        return [max(m, len(t)) for t in texts]
+    lane = next((b for b in (1, 2, 4, 8) if 8 * b >= m + 1 and (1 << (8 * b)) > longest + m), None)
+    if lane is None or array(_LANE_TYPECODES[lane]).itemsize != lane:
+        return [_myers_one(pattern, t) for t in texts]
+
+    def repeat(value: int) -> int:
+        return int.from_bytes(value.to_bytes(lane, "little") * count, "little")
+
+    mask = repeat((1 << m) - 1)
+    ones = repeat(1)
+    top = m - 1
+    peq = [0] * 256
+    for i, symbol in enumerate(pattern):
+        peq[symbol] |= 1 << i
+    # translate tables: byte b of each symbol's match mask, and the "text still running" bit
+    eq_tables = [bytes((peq[s] >> (8 * b)) & 0xFF for s in range(256)) for b in range(lane)]
+    active_table = bytes([0] + [1 << (top % 8)] * 255)
+    rows = b"".join(t.ljust(longest, b"\0") for t in texts)
+    vp, vn, plus, minus = mask, 0, 0, 0
+    buffer = bytearray(lane * count)
+    for j in range(longest):
+        column = rows[j::longest]
+        for b in range(lane):
+            buffer[b::lane] = column.translate(eq_tables[b])
+        eq = int.from_bytes(buffer, "little")
+        buffer[:] = bytes(lane * count)
+        buffer[top // 8 :: lane] = column.translate(active_table)
+        active = int.from_bytes(buffer, "little")
+        xv = eq | vn
+        xh = ((((eq & vp) + vp) ^ vp) | eq) & mask
+        ph = vn | (~(xh | vp) & mask)
+        mh = vp & xh
+        plus += (ph & active) >> top
+        minus += (mh & active) >> top
+        ph = ((ph << 1) | ones) & mask
+        mh = (mh << 1) & mask
+        vp = mh | (~(xv | ph) & mask)
+        vn = ph & xv
+    ups = array(_LANE_TYPECODES[lane], plus.to_bytes(lane * count, "little"))
+    downs = array(_LANE_TYPECODES[lane], minus.to_bytes(lane * count, "little"))
+    if sys.byteorder == "big":
+        ups.byteswap()
+        downs.byteswap()
+    return [m + u - d for u, d in zip(ups, downs, strict=True)]
+
+
+def _myers_one(pattern: Sequence[Hashable], text: Sequence[Hashable]) -> int:
+    """Myers' bit-vector edit distance between two sequences of any hashable symbols."""
+    m = len(pattern)
+    if m == 0:
+        return len(text)
+    mask, top = (1 << m) - 1, 1 << (m - 1)
+    peq: dict[Hashable, int] = {}
+    for i, symbol in enumerate(pattern):
+        peq[symbol] = peq.get(symbol, 0) | (1 << i)
+    vp, vn, score = mask, 0, m
+    for symbol in text:
+        eq = peq.get(symbol, 0)
+        xv = eq | vn
+        xh = ((((eq & vp) + vp) ^ vp) | eq) & mask
+        ph = vn | (~(xh | vp) & mask)
+        mh = vp & xh
+        if ph & top:
+            score += 1
+        elif mh & top:
+            score -= 1
+        ph = ((ph << 1) | 1) & mask
+        mh = (mh << 1) & mask
+        vp = mh | (~(xv | ph) & mask)
+        vn = ph & xv
+    return score
+
+
+def script_distances(
+    pattern_key: str, keys: Sequence[str], *, roles: Iterable[str] = ()
+) -> tuple[list[int], list[int]]:
+    """For script keys ('judge>prosecutor'): each script's length, and its edit distance to the
+    script `pattern_key` — the same numbers as edit_distance over parse_script_key, for many
+    scripts at once (edit_distances_coded).
+
+    `roles` are the role keys expected: the keys are split and coded in bulk; a role not among
+    them falls back to coding script by script."""
+    pattern = parse_script_key(pattern_key)
+    codes = {role: i for i, role in enumerate(dict.fromkeys([*roles, *pattern]), 1)}
+    if keys and len(codes) <= 255 and all(keys):
+        lengths = [key.count(SCRIPT_SEPARATOR) + 1 for key in keys]
+        try:
+            blob = bytes(
+                map(codes.__getitem__, SCRIPT_SEPARATOR.join(keys).split(SCRIPT_SEPARATOR))
+            )
+        except KeyError:  # a role we were not told about
+            pass
+        else:
+            texts = []
+            start = 0
+            for n in lengths:
+                texts.append(blob[start : start + n])
+                start += n
+            return lengths, edit_distances_coded(bytes(map(codes.__getitem__, pattern)), texts)
+    scripts = [parse_script_key(k) for k in keys]
+    return [len(s) for s in scripts], edit_distances_to(pattern, scripts)

@@ -45,7 +45,11 @@ class Observation(SQLModel, table=True):
 
 
 class Hearing(SQLModel, table=True):
-    __table_args__ = (sa.Index("ix_hearing_observation_position", "observation_id", "position"),)
+    __table_args__ = (
+        sa.Index("ix_hearing_observation_position", "observation_id", "position"),
+        # Comparison: hearings and talk time per observation, read from the index alone.
+        sa.Index("ix_hearing_observation_talk", "observation_id", "id", "talk_ms"),
+    )
 
     id: uuid.UUID = Field(primary_key=True)
     observation_id: uuid.UUID = Field(
@@ -72,6 +76,14 @@ class Answer(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_answer_key_value", "question_key", "value_text"),
         sa.Index("ix_answer_hearing_key", "hearing_id", "question_key"),
+        # Comparison: answers per question, observation and value, read in index order.
+        sa.Index(
+            "ix_answer_key_observation_value",
+            "question_key",
+            "observation_id",
+            "value_text",
+            "hearing_id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -112,6 +124,10 @@ class HearingSpeaker(SQLModel, table=True):
     """Per hearing and role: number of turns and talk time (a summary of Turn rows)."""
 
     __tablename__ = "hearing_speaker"
+    # Comparison: the summaries of a hearing read from the index alone.
+    __table_args__ = (
+        sa.Index("ix_hearing_speaker_cover", "hearing_id", "role", "turn_count", "talk_ms"),
+    )
 
     hearing_id: uuid.UUID = Field(
         sa_column=sa.Column(

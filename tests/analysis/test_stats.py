@@ -335,3 +335,61 @@ def test_kappa_is_at_most_one(ratings):
 )
 def test_interpret_kappa_landis_koch_bands(k, band):
     assert stats.interpret_kappa(k) == band
+
+
+# --- bulk edit distances (bit-parallel) agree with the textbook dynamic programme -------------
+
+
+def textbook_edit_distance(a, b) -> int:
+    """Wagner–Fischer, the full table: the reference the fast versions must match."""
+    table = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            table[i][j] = min(
+                table[i - 1][j] + 1,
+                table[i][j - 1] + 1,
+                table[i - 1][j - 1] + (a[i - 1] != b[j - 1]),
+            )
+    return table[-1][-1]
+
+
+long_role_lists = st.lists(st.sampled_from(ROLES), max_size=80)
+
+
+@given(long_role_lists, long_role_lists)
+def test_edit_distance_matches_the_textbook_table(a, b):
+    assert stats.edit_distance(a, b) == textbook_edit_distance(a, b)
+
+
+@given(long_role_lists, st.lists(long_role_lists, max_size=12))
+def test_edit_distances_to_many_scripts_at_once(pattern, scripts):
+    assert stats.edit_distances_to(pattern, scripts) == [
+        textbook_edit_distance(pattern, s) for s in scripts
+    ]
+
+
+@given(
+    st.lists(st.sampled_from(ROLES), min_size=1, max_size=40),
+    st.lists(st.lists(st.sampled_from(ROLES), min_size=1, max_size=40), max_size=12),
+    st.sampled_from([ROLES, ROLES[:2], []]),
+)
+def test_script_distances_over_keys_with_known_and_unknown_roles(pattern, scripts, roles):
+    keys = [stats.script_key(s) for s in scripts]
+    lengths, distances = stats.script_distances(stats.script_key(pattern), keys, roles=roles)
+    assert lengths == [len(s) for s in scripts]
+    assert distances == [textbook_edit_distance(pattern, s) for s in scripts]
+
+
+def test_bulk_distances_with_a_pattern_too_long_for_one_lane():
+    pattern = ["judge", "prosecutor"] * 40  # 80 roles: more than a 64-bit lane holds
+    scripts = [["judge"] * 3, pattern[:-1], ["defense", *pattern]]
+    assert stats.edit_distances_to(pattern, scripts) == [77, 1, 1]
+
+
+@given(
+    st.lists(st.lists(st.sampled_from(["yes", "no", None]), min_size=2, max_size=4), max_size=20)
+)
+def test_kappa_over_tallies_equals_kappa_over_items(ratings):
+    tally = stats._tally(ratings)
+    assert stats.kappa_counts(tally) == stats.kappa(ratings)
+    assert stats.percent_agreement_counts(tally) == stats.percent_agreement(ratings)

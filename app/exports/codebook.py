@@ -1,0 +1,288 @@
+"""The columns of the tabular exports (CSV and XLSX) and the codebook that describes them.
+
+A set spanning several protocol versions gets the union of their questions, in the order they
+first appear; each column says which versions it belongs to. A multi-choice question (and a
+"roles present" list) becomes one 0/1 column per choice, named `<key>__<choice>`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from app.exports.service import ExportOptions, SetVersion
+from app.protocols.definition import TEXT_TYPES, Question
+
+LIST_TYPES = frozenset({"multi_choice", "roles_present"})
+SKIPPED_TYPES = frozenset({"speaker_timeline"})  # its turns are turns.csv
+CHOICE_SEPARATOR = "__"
+FILES = ("hearings", "observations", "turns")
+CODEBOOK_HEADER = [
+    "file",
+    "column",
+    "label",
+    "type",
+    "question_key",
+    "choice",
+    "choices",
+    "level",
+    "tags",
+    "protocol_versions",
+]
+
+
+@dataclass
+class Column:
+    file: str
+    name: str
+    label: str
+    type: str
+    question_key: str = ""
+    choice: str = ""
+    choices: str = ""
+    level: str = ""
+    tags: str = ""
+    versions: str = "all"
+    # "fixed" (from the row itself), "answer" (a question's value) or "choice" (0/1).
+    kind: str = "fixed"
+
+    def codebook_row(self) -> list[str]:
+        return [
+            f"{self.file}.csv",
+            self.name,
+            self.label,
+            self.type,
+            self.question_key,
+            self.choice,
+            self.choices,
+            self.level,
+            self.tags,
+            self.versions,
+        ]
+
+
+def _fixed(file: str, specs: list[tuple[str, str, str]]) -> list[Column]:
+    return [Column(file=file, name=n, type=t, label=label) for n, t, label in specs]
+
+
+WHERE = [
+    ("session_date", "date", "Date of the court sitting"),
+    ("court", "text", "Court"),
+    ("courtroom", "text", "Courtroom"),
+    ("judge", "text", "Presiding judge (a public official)"),
+    ("calendar_type", "code", "Calendar type (sentencing, arraignment, …)"),
+    ("protocol", "text", "Protocol the observation was made with"),
+    ("protocol_version", "integer", "Version of that protocol"),
+    ("observer_ref", "code", "The observer, as a reference stable within this deployment"),
+]
+IDENTITY = [
+    ("observer_name", "text", "The observer's display name"),
+    ("observer_email", "text", "The observer's email"),
+]
+
+
+def fixed_columns(file: str, options: ExportOptions) -> list[Column]:
+    """The columns every row of a file has, before the question columns."""
+    identity = IDENTITY if options.identities else []
+    if file == "hearings":
+        return _fixed(
+            file,
+            [
+                (
+                    "observation_id",
+                    "uuid",
+                    "The observation (one volunteer's record of one sitting)",
+                ),
+                ("hearing_id", "uuid", "The hearing (one case heard)"),
+                ("position", "integer", "Order of the hearing within the sitting, from 0"),
+                ("case_reference", "text", "Docket number, when recorded (public record)"),
+                *WHERE,
+                *identity,
+                ("status", "code", "draft or submitted"),
+                ("started_at", "datetime", "Start, as the phone's clock reported it (UTC)"),
+                ("ended_at", "datetime", "End, as the phone's clock reported it (UTC)"),
+                ("turn_count", "integer", "Number of speaker turns logged"),
+                ("talk_ms", "integer", "Total talk time of closed turns, milliseconds"),
+                ("first_role", "code", "Role of the first speaker"),
+                ("last_role", "code", "Role of the last speaker"),
+                ("script", "text", "Speaking roles in order, repeats merged, joined by '>'"),
+            ],
+        )
+    if file == "observations":
+        notes = [("notes", "long_text", "General notes of the observation")]
+        return _fixed(
+            file,
+            [
+                (
+                    "observation_id",
+                    "uuid",
+                    "The observation (one volunteer's record of one sitting)",
+                ),
+                *WHERE,
+                *identity,
+                ("start_time", "time", "Scheduled start of the sitting"),
+                ("status", "code", "draft or submitted"),
+                ("hearing_count", "integer", "Number of hearings recorded"),
+                (
+                    "client_edited_at",
+                    "datetime",
+                    "Last edit, as the phone's clock reported it (UTC)",
+                ),
+                ("submitted_at", "datetime", "When the server received the submission (UTC)"),
+                ("revision", "integer", "The server's revision of this record"),
+                *(notes if options.free_text else []),
+            ],
+        )
+    return _fixed(
+        file,
+        [
+            ("hearing_id", "uuid", "The hearing (see hearings.csv)"),
+            ("seq", "integer", "Order of the turn within the hearing, from 0"),
+            ("role", "code", "Who spoke (the protocol's timeline role key)"),
+            ("start_ms", "integer", "Start, milliseconds from the hearing's start"),
+            ("end_ms", "integer", "End, milliseconds from the hearing's start (blank if open)"),
+        ],
+    )
+
+
+@dataclass
+class _Entry:
+    question: Question
+    versions: list[str]
+    choices: dict[str, tuple[str, list[str]]]  # value → (label, versions)
+    is_list: bool
+
+
+def question_columns(
+    file: str, level: str, versions: list[SetVersion], options: ExportOptions
+) -> list[Column]:
+    """One column per question of this level across the versions (0/1 per choice for lists)."""
+    entries: dict[str, _Entry] = {}
+    for v in versions:
+        for q in v.definition.questions(level):  # type: ignore[arg-type]
+            if q.type in SKIPPED_TYPES or (q.type in TEXT_TYPES and not options.free_text):
+                continue
+            entry = entries.get(q.key)
+            if entry is None:
+                entry = entries[q.key] = _Entry(q, [], {}, False)
+            entry.question = q  # the latest version's wording
+            entry.versions.append(v.label)
+            entry.is_list = entry.is_list or q.type in LIST_TYPES
+            for c in v.definition.choices_for(q):
+                label, seen_in = entry.choices.setdefault(c.value, (c.label, []))
+                entry.choices[c.value] = (c.label, seen_in)
+                seen_in.append(v.label)
+    columns: list[Column] = []
+    for key, e in entries.items():
+        q = e.question
+        common = {
+            "file": file,
+            "question_key": key,
+            "level": level,
+            "tags": "; ".join(q.tags),
+        }
+        all_choices = "; ".join(f"{value}={label}" for value, (label, _) in e.choices.items())
+        if e.is_list:
+            for value, (label, seen_in) in e.choices.items():
+                columns.append(
+                    Column(
+                        name=f"{key}{CHOICE_SEPARATOR}{value}",
+                        label=f"{q.label}: {label}",
+                        type="0/1",
+                        choice=value,
+                        choices="1=chosen; 0=not chosen; blank=not answered",
+                        versions="; ".join(seen_in),
+                        kind="choice",
+                        **common,
+                    )
+                )
+        else:
+            columns.append(
+                Column(
+                    name=key,
+                    label=q.label,
+                    type=q.type,
+                    choices=all_choices,
+                    versions="; ".join(e.versions),
+                    kind="answer",
+                    **common,
+                )
+            )
+    return columns
+
+
+def flatten(value: Any) -> Any:
+    """A scalar for one cell: lists joined by "; ", booleans as true/false."""
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+class AnswerPlan:
+    """Places a row's answers in its question columns in one pass over the answers (not one
+    lookup per column: a set can have a hundred columns and a million rows)."""
+
+    def __init__(self, columns: list[Column], offset: int) -> None:
+        self.width = len(columns)
+        self.scalar: dict[str, int] = {}
+        # key → (first index, end index, choice → index); a key's choice columns are adjacent.
+        self.choices: dict[str, tuple[int, int, dict[str, int]]] = {}
+        for i, c in enumerate(columns, start=offset):
+            if c.kind == "answer":
+                self.scalar[c.question_key] = i
+            elif c.kind == "choice":
+                first, _, by_choice = self.choices.get(c.question_key, (i, i, {}))
+                by_choice[c.choice] = i
+                self.choices[c.question_key] = (first, i + 1, by_choice)
+
+    def fill(self, row: list[Any], answers: dict[str, Any]) -> None:
+        """Set the question cells of `row` (already sized, question cells None)."""
+        scalar, choices = self.scalar, self.choices
+        for key, value in answers.items():
+            if value is None:
+                continue
+            index = scalar.get(key)
+            if index is not None:
+                kind = type(value)
+                row[index] = (
+                    value if kind is str or kind is int or kind is float else flatten(value)
+                )
+                continue
+            plan = choices.get(key)
+            if plan is not None:
+                first, end, by_choice = plan
+                row[first:end] = _ZEROS[: end - first]
+                for item in value if type(value) is list else (value,):
+                    i = by_choice.get(item) if type(item) is str else None
+                    if i is not None:
+                        row[i] = 1
+
+
+_ZEROS = [0] * 1000
+
+
+@dataclass
+class Layout:
+    """Every file's columns, for one set and one choice of options."""
+
+    hearings: list[Column]
+    observations: list[Column]
+    turns: list[Column]
+
+    def codebook(self) -> list[list[str]]:
+        return [c.codebook_row() for c in (*self.hearings, *self.observations, *self.turns)]
+
+
+def layout(versions: list[SetVersion], options: ExportOptions) -> Layout:
+    return Layout(
+        hearings=fixed_columns("hearings", options)
+        + question_columns("hearings", "hearing", versions, options),
+        observations=fixed_columns("observations", options)
+        + question_columns("observations", "session", versions, options),
+        turns=fixed_columns("turns", options),
+    )
