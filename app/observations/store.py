@@ -19,6 +19,7 @@ from app.observations.models import Answer, Hearing, HearingSpeaker, Turn
 from app.sync.schemas import HearingIn, TurnIn
 
 SCRIPT_SEPARATOR = ">"
+TEXT_ROW_LIMIT = 200
 
 hearing_table = Hearing.__table__  # type: ignore[attr-defined]
 answer_table = Answer.__table__  # type: ignore[attr-defined]
@@ -109,7 +110,9 @@ def answer_rows(
                 number = float(item)
                 text = None
             elif item is not None:
-                text = str(item)
+                # Indexed column: long free text stays whole in the hearing's JSON only
+                # (PostgreSQL refuses index entries over a third of a page).
+                text = str(item)[:TEXT_ROW_LIMIT]
             yield {
                 "observation_id": observation_id,
                 "hearing_id": hearing_id,
