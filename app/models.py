@@ -7,7 +7,10 @@ from app.observations.models import (
     Hearing,
     HearingSpeaker,
     Observation,
+    ObservationQuestion,
     ObservationRevision,
+    ObservationSpeaker,
+    ObservationValue,
     Turn,
 )
 from app.protocols.models import Protocol, ProtocolVersion
@@ -23,8 +26,11 @@ __all__ = [
     "Judge",
     "LoginAttempt",
     "Observation",
+    "ObservationQuestion",
     "ObservationRevision",
     "ObservationSet",
+    "ObservationSpeaker",
+    "ObservationValue",
     "Protocol",
     "ProtocolVersion",
     "Turn",

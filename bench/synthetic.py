@@ -18,7 +18,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from app.db import upgrade
+from app.observations.store import rebuild_summaries
 from app.protocols.definition import load_default_protocol, parse_definition
 
 JUDGES = [
@@ -269,6 +272,10 @@ def generate(
             flush()
     flush()
     conn.commit()
-    conn.execute("ANALYZE")
     conn.close()
+    engine = sa.create_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:
+        rebuild_summaries(connection)
+        connection.exec_driver_sql("ANALYZE")
+    engine.dispose()
     return {"hearings": made, "observations": n_observations, "turns": made * turns_per_hearing}

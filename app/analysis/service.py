@@ -12,6 +12,7 @@ breakdown. Scripts' edit distances are computed once per distinct script, all at
 from __future__ import annotations
 
 import heapq
+import json
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -25,7 +26,14 @@ from app.analysis import stats
 from app.auth.models import User
 from app.errors import NotFound
 from app.observations.filters import HearingFilter, observation_ids
-from app.observations.models import Answer, Hearing, HearingSpeaker, Observation
+from app.observations.models import (
+    Answer,
+    Hearing,
+    Observation,
+    ObservationQuestion,
+    ObservationSpeaker,
+    ObservationValue,
+)
 from app.protocols.definition import ProtocolDefinition, Question, parse_definition
 from app.protocols.models import Protocol, ProtocolVersion
 from app.sessions.models import CourtSession, Judge
@@ -33,8 +41,6 @@ from app.sessions.models import CourtSession, Judge
 GAP_TAGS = ("safety", "accountability")
 CATEGORICAL = {"single_choice", "yes_no"}
 LIST_TYPES = {"multi_choice", "roles_present"}
-ABSENT_YES_NO = {"no"}
-NOT_OBSERVED = "not_observed"
 BREAKDOWNS = {
     "judge": "Judge",
     "courtroom": "Courtroom",
@@ -217,39 +223,52 @@ def _hearings_per_cell(session: Session, scope: Scope) -> dict[tuple[Any, ...], 
 def _speakers_per_cell(
     session: Session, scope: Scope
 ) -> dict[tuple[tuple[Any, ...], str], list[int]]:
-    """(cell, role) → [turns, talk ms, hearings in which the role spoke]."""
+    """(cell, role) → [turns, talk ms, hearings in which the role spoke, hearings it opened,
+    hearings it closed], from the per-observation summaries (observation_speaker).
+
+    The rows are read as they are and added up here: the cells are nearly as many as the
+    observations, so a GROUP BY over a join to the sittings costs more than it saves."""
     if "speakers" in scope.cache:
         return scope.cache["speakers"]
     cells = _cells(scope)
+    table = ObservationSpeaker
     out: dict[tuple[tuple[Any, ...], str], list[int]] = {}
-    for oid, role, turns, talk, n in _fetch(
+    for oid, role, turns, talk, hearings, opened, closed in _fetch(
         session,
         select(
-            _oid(Hearing.observation_id),
-            HearingSpeaker.role,
-            sa.func.sum(HearingSpeaker.turn_count),
-            sa.func.sum(HearingSpeaker.talk_ms),
-            sa.func.count(),
-        )
-        .select_from(Hearing)
-        .join(HearingSpeaker, HearingSpeaker.hearing_id == Hearing.id)  # type: ignore[arg-type]
-        .where(*scope.where(Hearing.observation_id))
-        .group_by(Hearing.observation_id, HearingSpeaker.role),
+            _oid(table.observation_id),
+            table.role,
+            table.turn_count,
+            table.talk_ms,
+            table.hearings,
+            table.opened,
+            table.closed,
+        ).where(*scope.where(table.observation_id)),
     ):
         cell = cells.get(oid)
         if cell is None:
             continue
-        acc = out.setdefault((cell, role), [0, 0, 0])
-        acc[0] += int(turns or 0)
-        acc[1] += int(talk or 0)
-        acc[2] += int(n)
+        acc = out.get((cell, role))
+        if acc is None:
+            out[(cell, role)] = [turns, talk, hearings, opened, closed]
+        else:
+            acc[0] += turns
+            acc[1] += talk
+            acc[2] += hearings
+            acc[3] += opened
+            acc[4] += closed
     scope.cache["speakers"] = out
     return out
 
 
 def _fetch(session: Session, statement: Any) -> list[Any]:
-    """Rows of a Core statement, without the ORM's per-row work."""
-    return list(session.connection().execute(statement).all())
+    """Rows of a Core statement as the driver gives them (plain tuples, no per-row result
+    processing): for the large reads of counts, keys and text only."""
+    result = session.connection().execute(statement)
+    try:
+        return result.cursor.fetchall()  # type: ignore[attr-defined]
+    finally:
+        result.close()
 
 
 def _is_list(q: Question) -> bool:
@@ -259,8 +278,9 @@ def _is_list(q: Question) -> bool:
 def _value_counts(
     session: Session, scope: Scope, questions: dict[str, Question]
 ) -> tuple[dict[str, dict[str | None, int]], dict[str, int]]:
-    """Hearing-level answers of `questions` over the whole set: (key → value → rows,
-    key → hearings answered)."""
+    """Hearing-level answers of `questions` over the whole set: (key → value → answer rows,
+    key → hearings answered), from the per-observation tallies (observation_value and
+    observation_question)."""
     keys = sorted(questions)
     cache_key = ("values", tuple(keys))
     if cache_key in scope.cache:
@@ -268,50 +288,30 @@ def _value_counts(
     counts: dict[str, dict[str | None, int]] = defaultdict(dict)
     answered: dict[str, int] = defaultdict(int)
     if keys:
-        where = (
-            col(Answer.question_key).in_(keys),
-            col(Answer.hearing_id).is_not(None),
-            *scope.where(Answer.observation_id),
-        )
-        # Counted per observation first, in the order of ix_answer_key_observation_value
-        # (no sort of the answer rows), then the much smaller result per value.
-        per_observation = (
-            select(
-                Answer.question_key.label("key"),  # type: ignore[attr-defined]
-                Answer.value_text.label("value"),  # type: ignore[union-attr]
-                sa.func.count().label("n"),
-            )
-            .where(*where)
-            .group_by(Answer.question_key, Answer.observation_id, Answer.value_text)
-            .subquery()
-        )
         for key, value, n in _fetch(
             session,
             select(
-                per_observation.c.key, per_observation.c.value, sa.func.sum(per_observation.c.n)
-            ).group_by(per_observation.c.key, per_observation.c.value),
+                ObservationValue.question_key,
+                ObservationValue.value_text,
+                sa.func.sum(ObservationValue.answers),
+            )
+            .where(
+                col(ObservationValue.question_key).in_(keys),
+                *scope.where(ObservationValue.observation_id),
+            )
+            .group_by(ObservationValue.question_key, ObservationValue.value_text),
         ):
             counts[key][value] = int(n)
-            if not _is_list(questions[key]):  # one row per answered hearing
-                answered[key] += int(n)
-        lists = [k for k in keys if _is_list(questions[k])]
-        if lists:
-            # Distinct hearings per observation (small sets, in index order), then summed: a
-            # hearing belongs to one observation.
-            per_obs = (
-                select(
-                    Answer.question_key.label("key"),  # type: ignore[attr-defined]
-                    sa.func.count(sa.distinct(Answer.hearing_id)).label("n"),
-                )
-                .where(col(Answer.question_key).in_(lists), *where[1:])
-                .group_by(Answer.question_key, Answer.observation_id)
-                .subquery()
+        for key, n in _fetch(
+            session,
+            select(ObservationQuestion.question_key, sa.func.sum(ObservationQuestion.hearings))
+            .where(
+                col(ObservationQuestion.question_key).in_(keys),
+                *scope.where(ObservationQuestion.observation_id),
             )
-            for key, n in _fetch(
-                session,
-                select(per_obs.c.key, sa.func.sum(per_obs.c.n)).group_by(per_obs.c.key),
-            ):
-                answered[key] = int(n)
+            .group_by(ObservationQuestion.question_key),
+        ):
+            answered[key] = int(n)
     scope.cache[cache_key] = (counts, answered)
     return counts, answered
 
@@ -319,63 +319,37 @@ def _value_counts(
 def _gap_counts(
     session: Session, scope: Scope, questions: dict[str, Question]
 ) -> dict[tuple[Any, ...], dict[str, list[int]]]:
-    """Per cell and question: [hearings answered, rows with an absent value, rows "not observed"].
-
-    One row per question and observation, in index order; the absent values of each question
-    are told apart in SQL."""
+    """Per cell and question: [hearings answered, answer rows marking the thing absent, answer
+    rows "not observed"], from the per-observation summaries (observation_question, whose
+    absent counts follow each observation's own protocol version)."""
     keys = sorted(questions)
     cache_key = ("gaps", tuple(keys))
     if cache_key in scope.cache:
         return scope.cache[cache_key]
     cells = _cells(scope)
     out: dict[tuple[Any, ...], dict[str, list[int]]] = defaultdict(dict)
-    by_absent: dict[frozenset[str], list[str]] = defaultdict(list)
-    for key in keys:
-        by_absent[frozenset(_absent_values(questions[key]))].append(key)
-    absent_case = sa.case(
-        *[
-            (
-                sa.and_(
-                    col(Answer.question_key).in_(group), col(Answer.value_text).in_(sorted(vals))
-                ),
-                1,
-            )
-            for vals, group in by_absent.items()
-            if vals
-        ],
-        else_=0,
-    )
-    not_observed_case = sa.case((Answer.value_text == NOT_OBSERVED, 1), else_=0)  # type: ignore[arg-type]
-    for distinct, group in (
-        (False, [k for k in keys if not _is_list(questions[k])]),
-        (True, [k for k in keys if _is_list(questions[k])]),
-    ):
-        if not group:
-            continue
-        hearings = sa.func.count(sa.distinct(Answer.hearing_id)) if distinct else sa.func.count()
+    table = ObservationQuestion
+    if keys:
         for key, oid, n, absent, not_observed in _fetch(
             session,
             select(
-                Answer.question_key,
-                _oid(Answer.observation_id),
-                hearings,
-                sa.func.sum(absent_case),
-                sa.func.sum(not_observed_case),
-            )
-            .where(
-                col(Answer.question_key).in_(group),
-                col(Answer.hearing_id).is_not(None),
-                *scope.where(Answer.observation_id),
-            )
-            .group_by(Answer.question_key, Answer.observation_id),
+                table.question_key,
+                _oid(table.observation_id),
+                table.hearings,
+                table.absent,
+                table.not_observed,
+            ).where(col(table.question_key).in_(keys), *scope.where(table.observation_id)),
         ):
             cell = cells.get(oid)
             if cell is None:
                 continue
-            acc = out[cell].setdefault(key, [0, 0, 0])
-            acc[0] += int(n)
-            acc[1] += int(absent or 0)
-            acc[2] += int(not_observed or 0)
+            acc = out[cell].get(key)
+            if acc is None:
+                out[cell][key] = [n, absent, not_observed]
+            else:
+                acc[0] += n
+                acc[1] += absent
+                acc[2] += not_observed
     scope.cache[cache_key] = out
     return out
 
@@ -414,21 +388,11 @@ def who_speaks(
     """Turns, talk time and its share per role; how often each role spoke first and last."""
     scope = scope or make_scope(session=session, f=f)
     per_role: dict[str, list[int]] = {}
-    for (_, role), (turns, talk, n) in _speakers_per_cell(session, scope).items():
-        acc = per_role.setdefault(role, [0, 0, 0])
-        acc[0] += turns
-        acc[1] += talk
-        acc[2] += n
-    ends = {}
-    for name, column in (("first", Hearing.first_role), ("last", Hearing.last_role)):
-        ends[name] = dict(
-            session.exec(
-                select(column, sa.func.count())
-                .where(col(column).is_not(None), *scope.where(Hearing.observation_id))
-                .group_by(column)
-            ).all()
-        )
-    total = sum(talk for _, talk, _ in per_role.values())
+    for (_, role), figures in _speakers_per_cell(session, scope).items():
+        acc = per_role.setdefault(role, [0, 0, 0, 0, 0])
+        for i, n in enumerate(figures):
+            acc[i] += n
+    total = sum(talk for _, talk, *_ in per_role.values())
     figures = [
         RoleFigures(
             role=role,
@@ -438,10 +402,10 @@ def who_speaks(
             talk_ms=talk,
             hearings=n,
             share=(talk / total) if total else 0.0,
-            first=int(ends["first"].get(role, 0)),
-            last=int(ends["last"].get(role, 0)),
+            first=opened,
+            last=closed,
         )
-        for role, (turns, talk, n) in per_role.items()
+        for role, (turns, talk, n, opened, closed) in per_role.items()
     ]
     order = list(protocols.roles)
     figures.sort(key=lambda r: (-r.talk_ms, order.index(r.role) if r.role in order else 99))
@@ -541,12 +505,6 @@ class GapRow:
     absent: int  # answered with an "absent" value (No, or a choice marked absent)
     not_observed: int  # "Not observed", or left unanswered
     rate: float  # (absent + not_observed) / hearings
-
-
-def _absent_values(q: Question) -> set[str]:
-    if q.type == "yes_no":
-        return set(ABSENT_YES_NO)
-    return {c.value for c in q.choices if c.absent}
 
 
 def gaps(
@@ -659,32 +617,40 @@ def patterns(
 ) -> Patterns:
     """The most common scripts, how alike the hearings are, and which depart most.
 
-    Distances are computed once per distinct script, weighted by how many hearings have it,
-    all at once (stats.script_distances); `roles` are the role keys expected in the scripts
-    (any others are found too, only more slowly)."""
+    The scripts are read as they are and counted here (cheaper than the database's GROUP BY
+    sort); each distinct script is coded one character per role (`roles`: the role keys
+    expected, any others are found too) and its edit distance computed once, weighted by how
+    many hearings have it."""
     scope = scope or make_scope(session=session, f=f)
-    distinct = _fetch(
-        session,
-        select(Hearing.script, sa.func.count())
-        .where(col(Hearing.script) != "", *scope.where(Hearing.observation_id))
-        .group_by(Hearing.script),
+    counted = Counter(
+        script
+        for (script,) in _fetch(
+            session,
+            select(Hearing.script).where(
+                col(Hearing.script) != "", *scope.where(Hearing.observation_id)
+            ),
+        )
     )
-    keys = [s for s, _ in distinct]
-    counts = [int(n) for _, n in distinct]
-    total = sum(counts)
-    if not keys:
+    if not counted:
         return Patterns(0, [], (), None, [])
-    # Most common first, ties by script key; only scripts as common as the top-th can rank.
+    keys = list(counted)
+    counts = list(counted.values())
+    total = sum(counts)
+    codes = stats.role_codes(roles)
+    coded = stats.code_scripts(keys, codes)
+    roles_by_code = {code: role for role, code in codes.items()}
+    # Most common first, ties in the roles' alphabetical order (as the codes sort); only
+    # scripts as common as the top-th can rank.
     floor = heapq.nlargest(top, counts)[-1] if top > 0 else max(counts)
-    ranked = sorted(
-        (i for i, n in enumerate(counts) if n >= floor), key=lambda i: (-counts[i], keys[i])
+    ranked = heapq.nsmallest(
+        max(top, 1),
+        (i for i, n in enumerate(counts) if n >= floor),
+        key=lambda i: (-counts[i], coded[i]),
     )
-    modal_key = keys[ranked[0]]
-    modal = parse_script(modal_key)
-    lengths, edits = stats.script_distances(modal_key, keys, roles=roles)
+    modal = coded[ranked[0]]
     distances = [
-        e / max(n, len(modal)) if max(n, len(modal)) else 0.0
-        for e, n in zip(edits, lengths, strict=True)
+        e / max(len(c), len(modal)) if max(len(c), len(modal)) else 0.0
+        for e, c in zip(stats.coded_distances(modal, coded), coded, strict=True)
     ]
     mean = sum(d * n for d, n in zip(distances, counts, strict=True)) / total
     # Farthest first, then the more common; only scripts as far as the departures-th can rank.
@@ -693,7 +659,7 @@ def patterns(
         (i for i, d in enumerate(distances) if d >= far and d > 0),
         key=lambda i: (-distances[i], -counts[i]),
     )[:departures]
-    worst_keys = {keys[i]: distances[i] for i in worst if distances[i] > 0}
+    worst_keys = {keys[i]: i for i in worst}
     rows = []
     if worst_keys:
         found = session.exec(
@@ -708,19 +674,23 @@ def patterns(
             if seen[script] >= 2:  # a couple of examples per unusual script
                 continue
             seen[script] += 1
+            i = worst_keys[script]
             rows.append(
                 {
                     "hearing_id": hid,
-                    "script": parse_script(script),
-                    "distance": worst_keys[script],
+                    "script": stats.decode_script(coded[i], roles_by_code),
+                    "distance": distances[i],
                     "case_reference": case_reference,
                     "session_date": session_date,
                 }
             )
         rows.sort(key=lambda r: -r["distance"])
         rows = rows[:departures]
-    common = [(parse_script(keys[i]), counts[i], counts[i] / total) for i in ranked[:top]]
-    return Patterns(total, common, modal, mean, rows)
+    common = [
+        (stats.decode_script(coded[i], roles_by_code), counts[i], counts[i] / total)
+        for i in ranked[:top]
+    ]
+    return Patterns(total, common, stats.decode_script(modal, roles_by_code), mean, rows)
 
 
 # --- breakdowns ------------------------------------------------------------------------------
@@ -753,7 +723,7 @@ def breakdown(
         acc[0] += n
         acc[1] += talk_ms
     talk: dict[Any, dict[str, int]] = defaultdict(dict)
-    for (cell, role), (_, ms, _) in _speakers_per_cell(session, scope).items():
+    for (cell, role), (_, ms, *_) in _speakers_per_cell(session, scope).items():
         per_role = talk[_cell_group(cell, by)]
         per_role[role] = per_role.get(role, 0) + ms
     gap_rates: dict[str, list[float]] = defaultdict(list)
@@ -827,7 +797,8 @@ def matched_hearings(
 ) -> list[MatchedHearing]:
     """Hearings observed by two or more volunteers: same court session and case reference, or
     same court session and order when the case reference is missing; with their answers (to
-    the questions `keys`, or all: key → value, a list answer as a sorted tuple of its items).
+    the questions `keys`: key → value or None; or all: key → value, a list answer as a
+    sorted tuple of its items).
 
     Only sittings with two or more observers in the set are read at all."""
     scope = scope or make_scope(session=session, f=f)
@@ -846,7 +817,10 @@ def matched_hearings(
         [Hearing.answers]
         if key_list is None
         else [
-            _blank_is_null(col(Hearing.answers)[k].as_string()).label(f"answer_{i}")
+            # a blank answer is no answer (as the answer rows have it)
+            sa.func.nullif(sa.func.trim(col(Hearing.answers)[k].as_string()), "").label(
+                f"answer_{i}"
+            )
             for i, k in enumerate(key_list)
         ]
     )
@@ -873,9 +847,12 @@ def matched_hearings(
     groups: dict[tuple[Any, ...], dict[int, dict[str, Any]]] = defaultdict(dict)
     for hid, oid, ref, pos, script, observer, cs_id, is_ref, *values in rows:
         if key_list is None:
-            answers = _comparable_answers(values[0] or {})
-        else:
-            answers = {k: v for k, v in zip(key_list, values, strict=True) if v is not None}
+            document = values[0] or {}
+            answers = _comparable_answers(
+                json.loads(document) if isinstance(document, str) else document
+            )
+        else:  # None for no answer
+            answers = dict(zip(key_list, values, strict=True))
         reference = (ref or "").strip().upper()
         key = (cs_id, "case", reference) if reference else (cs_id, "pos", pos)
         groups[key][observer] = {
@@ -905,11 +882,6 @@ def matched_hearings(
     return out
 
 
-def _blank_is_null(value: Any) -> Any:
-    """A blank answer as no answer (as the answer rows have it)."""
-    return sa.case((sa.func.trim(value) == "", sa.null()), else_=value)
-
-
 def _comparable_answers(answers: dict[str, Any]) -> dict[str, Any]:
     """A hearing's answers as compared between observers: what its answer rows hold (blank
     answers left out), a list as the sorted tuple of its items."""
@@ -936,19 +908,29 @@ def agreement(
     # Ordered by observer so Cohen's κ sees the same rater in the same place; identical
     # rating tuples are counted once with their number.
     tallies: dict[str, Counter[tuple[Any, ...]]] = defaultdict(Counter)
+    firsts: list[dict[str, Any]] = []
+    seconds: list[dict[str, Any]] = []
     for m in matched:
         answers = [h["answers"] for _, h in sorted(m.hearings.items())]
-        if len(answers) == 2:
-            first, second = answers
-            for key in first.keys() & second.keys():
-                pair = (first[key], second[key])
-                if pair[0] is not None and pair[1] is not None:
-                    tallies[key][pair] += 1
+        if len(answers) == 2:  # the common case: all pairs are counted per key below
+            firsts.append(answers[0])
+            seconds.append(answers[1])
             continue
         for key in set().union(*answers):
             values = tuple(v for v in (a.get(key) for a in answers) if v is not None)
             if len(values) >= 2:
                 tallies[key][values] += 1
+    for key in questions:
+        pairs = Counter(
+            zip(
+                [a.get(key) for a in firsts],
+                [b.get(key) for b in seconds],
+                strict=True,
+            )
+        )
+        for pair, n in pairs.items():
+            if pair[0] is not None and pair[1] is not None:
+                tallies[key][pair] += n
     results = []
     for key, q in questions.items():
         tally = tallies.get(key)

@@ -1,7 +1,7 @@
 """Statistics for the comparison pages: hearing scripts ("who speaks, in what order") and
 observer agreement.
 
-Pure functions, no database, no third-party packages. A script is a sequence of speaker roles
+Pure functions, no database; edit distances by rapidfuzz. A script is a sequence of speaker roles
 with consecutive repeats merged. Ratings are any hashable category values; None means the
 observer left the question unanswered and is skipped. Kappas are computed exactly with
 Fraction and returned as float.
@@ -9,12 +9,12 @@ Fraction and returned as float.
 
 from __future__ import annotations
 
-import sys
-from array import array
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+
+from rapidfuzz.distance import Levenshtein
 
 SCRIPT_SEPARATOR = ">"
 
@@ -41,15 +41,9 @@ def merge_script(roles: Sequence[str]) -> tuple[str, ...]:
 
 
 def edit_distance(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
-    """Levenshtein distance over role tokens: fewest insertions, deletions, substitutions.
-
-    Myers' bit-vector algorithm (see _myers_one): the same number as the textbook dynamic
-    programme, in one pass over b."""
-    if a == b:
-        return 0
-    if len(a) < len(b):
-        a, b = b, a  # the longer one as the pattern: fewer steps
-    return _myers_one(a, b)
+    """Levenshtein distance over role tokens: fewest insertions, deletions, substitutions
+    (rapidfuzz, which takes any sequences of hashable items)."""
+    return Levenshtein.distance(a, b)
 
 
 def normalised_edit_distance(a: Sequence[str], b: Sequence[str]) -> float:
@@ -226,138 +220,56 @@ def interpret_kappa(k: float | None) -> str:
 
 # --- many edit distances at once ----------------------------------------------------------------
 
-_LANE_TYPECODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
-
 
 def edit_distances_to(pattern: Sequence[str], scripts: Sequence[Sequence[str]]) -> list[int]:
-    """edit_distance(pattern, s) for every s in scripts (the same numbers, much faster).
-
-    Roles are coded as bytes and handed to edit_distances_coded."""
-    codes: dict[str, int] = {}
-    for script in (pattern, *scripts):
-        for role in script:
-            if role not in codes:
-                codes[role] = len(codes) + 1
-    if len(codes) > 255:
-        return [edit_distance(pattern, s) for s in scripts]
-    encode = codes.__getitem__
-    return edit_distances_coded(
-        bytes(map(encode, pattern)), [bytes(map(encode, s)) for s in scripts]
-    )
+    """edit_distance(pattern, s) for every s in scripts."""
+    return [Levenshtein.distance(pattern, s) for s in scripts]
 
 
-def edit_distances_coded(pattern: bytes, texts: Sequence[bytes]) -> list[int]:
-    """Levenshtein distance from `pattern` to each text; symbols are byte values 1-255 (0 is
-    reserved as padding).
+# Scripts coded one character per role: distances between short strings are rapidfuzz's
+# fastest case.
+CODE_BASE = 0x100
+_END = "\x00"  # between scripts in code_scripts' one pass; never part of a role key
 
-    Myers' bit-vector algorithm (Myers 1999; Hyyrö 2001 for the edit-distance form) run for all
-    texts at once: each text gets a lane of `width` bits in one big integer (SWAR), so every step
-    is a handful of integer operations over all texts instead of a Python loop per text and
-    cell. The text's symbols at step j are gathered for all lanes with bytes.translate.
-    """
-    m, count = len(pattern), len(texts)
-    if count == 0:
+
+def role_codes(roles: Iterable[str]) -> dict[str, str]:
+    """role key → one character, in alphabetical order of the keys (so coded scripts sort as
+    their roles do)."""
+    return {role: chr(CODE_BASE + i) for i, role in enumerate(sorted(set(roles)))}
+
+
+def code_scripts(keys: Sequence[str], codes: dict[str, str]) -> list[str]:
+    """Script keys ('judge>prosecutor') coded one character per role, all in one pass (one
+    split, one join). Roles without a code get new ones (added to `codes`)."""
+    if not keys:
         return []
-    longest = max(len(t) for t in texts)
-    if m == 0 or longest == 0:
-        return [max(m, len(t)) for t in texts]
-    lane = next((b for b in (1, 2, 4, 8) if 8 * b >= m + 1 and (1 << (8 * b)) > longest + m), None)
-    if lane is None or array(_LANE_TYPECODES[lane]).itemsize != lane:
-        return [_myers_one(pattern, t) for t in texts]
-
-    def repeat(value: int) -> int:
-        return int.from_bytes(value.to_bytes(lane, "little") * count, "little")
-
-    mask = repeat((1 << m) - 1)
-    ones = repeat(1)
-    top = m - 1
-    peq = [0] * 256
-    for i, symbol in enumerate(pattern):
-        peq[symbol] |= 1 << i
-    # translate tables: byte b of each symbol's match mask, and the "text still running" bit
-    eq_tables = [bytes((peq[s] >> (8 * b)) & 0xFF for s in range(256)) for b in range(lane)]
-    active_table = bytes([0] + [1 << (top % 8)] * 255)
-    rows = b"".join(t.ljust(longest, b"\0") for t in texts)
-    vp, vn, plus, minus = mask, 0, 0, 0
-    buffer = bytearray(lane * count)
-    for j in range(longest):
-        column = rows[j::longest]
-        for b in range(lane):
-            buffer[b::lane] = column.translate(eq_tables[b])
-        eq = int.from_bytes(buffer, "little")
-        buffer[:] = bytes(lane * count)
-        buffer[top // 8 :: lane] = column.translate(active_table)
-        active = int.from_bytes(buffer, "little")
-        xv = eq | vn
-        xh = ((((eq & vp) + vp) ^ vp) | eq) & mask
-        ph = vn | (~(xh | vp) & mask)
-        mh = vp & xh
-        plus += (ph & active) >> top
-        minus += (mh & active) >> top
-        ph = ((ph << 1) | ones) & mask
-        mh = (mh << 1) & mask
-        vp = mh | (~(xv | ph) & mask)
-        vn = ph & xv
-    ups = array(_LANE_TYPECODES[lane], plus.to_bytes(lane * count, "little"))
-    downs = array(_LANE_TYPECODES[lane], minus.to_bytes(lane * count, "little"))
-    if sys.byteorder == "big":
-        ups.byteswap()
-        downs.byteswap()
-    return [m + u - d for u, d in zip(ups, downs, strict=True)]
+    tokens = (
+        _END.join(keys)
+        .replace(_END, f"{SCRIPT_SEPARATOR}{_END}{SCRIPT_SEPARATOR}")
+        .split(SCRIPT_SEPARATOR)
+    )
+    table = _Codes(codes)
+    table.update({_END: _END, "": ""})
+    return "".join(map(table.__getitem__, tokens)).split(_END)
 
 
-def _myers_one(pattern: Sequence[Hashable], text: Sequence[Hashable]) -> int:
-    """Myers' bit-vector edit distance between two sequences of any hashable symbols."""
-    m = len(pattern)
-    if m == 0:
-        return len(text)
-    mask, top = (1 << m) - 1, 1 << (m - 1)
-    peq: dict[Hashable, int] = {}
-    for i, symbol in enumerate(pattern):
-        peq[symbol] = peq.get(symbol, 0) | (1 << i)
-    vp, vn, score = mask, 0, m
-    for symbol in text:
-        eq = peq.get(symbol, 0)
-        xv = eq | vn
-        xh = ((((eq & vp) + vp) ^ vp) | eq) & mask
-        ph = vn | (~(xh | vp) & mask)
-        mh = vp & xh
-        if ph & top:
-            score += 1
-        elif mh & top:
-            score -= 1
-        ph = ((ph << 1) | 1) & mask
-        mh = (mh << 1) & mask
-        vp = mh | (~(xv | ph) & mask)
-        vn = ph & xv
-    return score
+class _Codes(dict[str, str]):
+    """A coding table that codes a role it has not seen (and adds it to `codes`)."""
+
+    def __init__(self, codes: dict[str, str]) -> None:
+        super().__init__(codes)
+        self.codes = codes
+
+    def __missing__(self, role: str) -> str:
+        code = self[role] = self.codes[role] = chr(CODE_BASE + len(self.codes))
+        return code
 
 
-def script_distances(
-    pattern_key: str, keys: Sequence[str], *, roles: Iterable[str] = ()
-) -> tuple[list[int], list[int]]:
-    """For script keys ('judge>prosecutor'): each script's length, and its edit distance to the
-    script `pattern_key` — the same numbers as edit_distance over parse_script_key, for many
-    scripts at once (edit_distances_coded).
+def decode_script(coded: str, roles_by_code: dict[str, str]) -> tuple[str, ...]:
+    return tuple(roles_by_code[c] for c in coded)
 
-    `roles` are the role keys expected: the keys are split and coded in bulk; a role not among
-    them falls back to coding script by script."""
-    pattern = parse_script_key(pattern_key)
-    codes = {role: i for i, role in enumerate(dict.fromkeys([*roles, *pattern]), 1)}
-    if keys and len(codes) <= 255 and all(keys):
-        lengths = [key.count(SCRIPT_SEPARATOR) + 1 for key in keys]
-        try:
-            blob = bytes(
-                map(codes.__getitem__, SCRIPT_SEPARATOR.join(keys).split(SCRIPT_SEPARATOR))
-            )
-        except KeyError:  # a role we were not told about
-            pass
-        else:
-            texts = []
-            start = 0
-            for n in lengths:
-                texts.append(blob[start : start + n])
-                start += n
-            return lengths, edit_distances_coded(bytes(map(codes.__getitem__, pattern)), texts)
-    scripts = [parse_script_key(k) for k in keys]
-    return [len(s) for s in scripts], edit_distances_to(pattern, scripts)
+
+def coded_distances(pattern: str, coded: Iterable[str]) -> list[int]:
+    """Edit distance from the coded script `pattern` to each coded script."""
+    distance = Levenshtein.distance
+    return [distance(pattern, c) for c in coded]

@@ -336,7 +336,7 @@ def import_document(
     `secret` is this deployment's, for recognising its own observer references."""
     doc = parse_document(raw)
     local = _local_observers(session, doc, secret)
-    _, errors = _check(session, doc, local)
+    definitions, errors = _check(session, doc, local)
     if errors:
         raise _reject(errors)
     result = ImportResult()
@@ -349,6 +349,7 @@ def import_document(
             _import_observation(
                 session, entry, versions=versions, observers=observers, result=result,
                 imported_by_id=imported_by_id,
+                definition=definitions[(entry.protocol.name, entry.protocol.version)],
             )  # fmt: skip
         session.commit()
     except BaseException:
@@ -365,6 +366,7 @@ def _import_observation(
     observers: dict[str, User],
     result: ImportResult,
     imported_by_id: int | None,
+    definition: ProtocolDefinition,
 ) -> None:
     digest = _content_hash(entry)
     existing = session.get(Observation, entry.id)
@@ -443,4 +445,5 @@ def _import_observation(
         observation_id=entry.id,
         hearings=entry.hearings,
         session_answers=entry.session_answers,
+        absent_values=definition.absent_values(),
     )

@@ -139,6 +139,67 @@ class HearingSpeaker(SQLModel, table=True):
     talk_ms: int
 
 
+class ObservationSpeaker(SQLModel, table=True):
+    """Per observation and role, over its hearings: turns, talk time, hearings the role spoke
+    in, opened (spoke first) and closed (spoke last). Written with the hearing rows, so the
+    comparison page reads a few rows per observation instead of every hearing's."""
+
+    __tablename__ = "observation_speaker"
+
+    observation_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid, sa.ForeignKey("observation.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    role: str = Field(max_length=40, primary_key=True)
+    turn_count: int
+    talk_ms: int
+    hearings: int
+    opened: int
+    closed: int
+
+
+class ObservationQuestion(SQLModel, table=True):
+    """Per observation and hearing-level question: how many of its hearings answered it, how
+    many answer rows marked the thing absent (by the observation's protocol version: a "No",
+    a choice marked absent) and how many said "not observed"."""
+
+    __tablename__ = "observation_question"
+
+    observation_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid, sa.ForeignKey("observation.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    question_key: str = Field(max_length=64, primary_key=True)
+    hearings: int
+    absent: int = 0
+    not_observed: int = 0
+
+
+class ObservationValue(SQLModel, table=True):
+    """Per observation, hearing-level question and value: how many answer rows have it (a
+    tally of the hearing-level Answer rows; value_text as there, NULL for numbers and "none of
+    these")."""
+
+    __tablename__ = "observation_value"
+    __table_args__ = (
+        sa.Index(
+            "ix_observation_value_cover", "question_key", "observation_id", "value_text", "answers"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    observation_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid, sa.ForeignKey("observation.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    question_key: str = Field(max_length=64)
+    value_text: str | None = None
+    answers: int
+
+
 class ObservationRevision(SQLModel, table=True):
     """Every version of an observation the server ever received. Append-only."""
 

@@ -8,23 +8,39 @@ and an import can hold a hundred thousand.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from app.observations.models import Answer, Hearing, HearingSpeaker, Turn
+from app.observations.models import (
+    Answer,
+    Hearing,
+    HearingSpeaker,
+    Observation,
+    ObservationQuestion,
+    ObservationSpeaker,
+    ObservationValue,
+    Turn,
+)
+from app.protocols.definition import parse_definition
+from app.protocols.models import ProtocolVersion
 from app.sync.schemas import HearingIn, TurnIn
 
 SCRIPT_SEPARATOR = ">"
 TEXT_ROW_LIMIT = 200
+NOT_OBSERVED = "not_observed"
 
 hearing_table = Hearing.__table__  # type: ignore[attr-defined]
 answer_table = Answer.__table__  # type: ignore[attr-defined]
 turn_table = Turn.__table__  # type: ignore[attr-defined]
 speaker_table = HearingSpeaker.__table__  # type: ignore[attr-defined]
+observation_speaker_table = ObservationSpeaker.__table__  # type: ignore[attr-defined]
+observation_question_table = ObservationQuestion.__table__  # type: ignore[attr-defined]
+observation_value_table = ObservationValue.__table__  # type: ignore[attr-defined]
+SUMMARY_TABLES = (observation_speaker_table, observation_question_table, observation_value_table)
 
 
 def _driver_insert(
@@ -46,6 +62,80 @@ def _driver_insert(
 ANSWER_COLUMNS = ("observation_id", "hearing_id", "question_key", "value_text", "value_number")
 TURN_COLUMNS = ("hearing_id", "seq", "role", "start_ms", "end_ms")
 SPEAKER_COLUMNS = ("hearing_id", "role", "turn_count", "talk_ms")
+OBSERVATION_SPEAKER_COLUMNS = (
+    "observation_id",
+    "role",
+    "turn_count",
+    "talk_ms",
+    "hearings",
+    "opened",
+    "closed",
+)
+OBSERVATION_QUESTION_COLUMNS = (
+    "observation_id",
+    "question_key",
+    "hearings",
+    "absent",
+    "not_observed",
+)
+OBSERVATION_VALUE_COLUMNS = ("observation_id", "question_key", "value_text", "answers")
+
+
+def rebuild_summaries(connection: sa.Connection) -> None:
+    """Every observation's summaries computed again from its rows: what write_current_rows
+    writes, for rows written some other way (bench/synthetic.py). Migration 0003 does the
+    same for the rows stored before it."""
+    for table in SUMMARY_TABLES:
+        connection.execute(sa.delete(table))
+    connection.exec_driver_sql(
+        """INSERT INTO observation_speaker
+            (observation_id, role, turn_count, talk_ms, hearings, opened, closed)
+        SELECT h.observation_id, s.role, SUM(s.turn_count), SUM(s.talk_ms), COUNT(*),
+               SUM(CASE WHEN h.first_role = s.role THEN 1 ELSE 0 END),
+               SUM(CASE WHEN h.last_role = s.role THEN 1 ELSE 0 END)
+        FROM hearing h JOIN hearing_speaker s ON s.hearing_id = h.id
+        GROUP BY h.observation_id, s.role"""
+    )
+    connection.exec_driver_sql(
+        f"""INSERT INTO observation_question
+            (observation_id, question_key, hearings, absent, not_observed)
+        SELECT observation_id, question_key, COUNT(DISTINCT hearing_id), 0,
+               SUM(CASE WHEN value_text = '{NOT_OBSERVED}' THEN 1 ELSE 0 END)
+        FROM answer WHERE hearing_id IS NOT NULL
+        GROUP BY observation_id, question_key"""
+    )
+    connection.exec_driver_sql(
+        """INSERT INTO observation_value (observation_id, question_key, value_text, answers)
+        SELECT observation_id, question_key, value_text, COUNT(*)
+        FROM answer WHERE hearing_id IS NOT NULL
+        GROUP BY observation_id, question_key, value_text"""
+    )
+    question, value = observation_question_table, observation_value_table
+    for version_id, document in connection.execute(
+        sa.select(ProtocolVersion.id, ProtocolVersion.definition)
+    ).all():
+        for key, values in parse_definition(document).absent_values().items():
+            absent = (
+                sa.select(sa.func.coalesce(sa.func.sum(value.c.answers), 0))
+                .where(
+                    value.c.observation_id == question.c.observation_id,
+                    value.c.question_key == question.c.question_key,
+                    value.c.value_text.in_(sorted(values)),
+                )
+                .scalar_subquery()
+            )
+            connection.execute(
+                sa.update(question)
+                .where(
+                    question.c.question_key == key,
+                    question.c.observation_id.in_(
+                        sa.select(Observation.id).where(
+                            Observation.protocol_version_id == version_id
+                        )
+                    ),
+                )
+                .values(absent=absent)
+            )
 
 
 def _uuid_for(session: Session) -> Any:
@@ -128,6 +218,8 @@ def delete_current_rows(*, session: Session, observation_id: uuid.UUID) -> None:
         hearing_table.c.observation_id == observation_id
     )
     session.execute(sa.delete(answer_table).where(answer_table.c.observation_id == observation_id))
+    for table in SUMMARY_TABLES:
+        session.execute(sa.delete(table).where(table.c.observation_id == observation_id))
     session.execute(sa.delete(turn_table).where(turn_table.c.hearing_id.in_(hearing_ids)))
     session.execute(sa.delete(speaker_table).where(speaker_table.c.hearing_id.in_(hearing_ids)))
     session.execute(
@@ -141,11 +233,16 @@ def write_current_rows(
     observation_id: uuid.UUID,
     hearings: Sequence[HearingIn],
     session_answers: dict[str, Any] | None = None,
+    absent_values: Mapping[str, Collection[str]] | None = None,
 ) -> None:
-    """Replace an observation's hearing, answer, turn and hearing_speaker rows with these.
+    """Replace an observation's hearing, answer, turn and hearing_speaker rows, and its
+    summaries (observation_speaker, observation_question, observation_value), with these.
 
-    Session-level answers get answer rows too (hearing_id NULL) when given.
+    Session-level answers get answer rows too (hearing_id NULL) when given. `absent_values`
+    (ProtocolDefinition.absent_values of the observation's version) are the answer values
+    that mark the thing asked about absent.
     """
+    absent_values = absent_values or {}
     delete_current_rows(session=session, observation_id=observation_id)
     as_db = _uuid_for(session)
     obs_db = as_db(observation_id)
@@ -153,6 +250,9 @@ def write_current_rows(
     answers: list[tuple] = []
     turns: list[tuple] = []
     speakers: list[tuple] = []
+    by_role: dict[str, list[int]] = {}  # role → turns, talk ms, hearings, opened, closed
+    questions: dict[str, list[int]] = {}  # key → hearings answering, absent, not observed
+    values: dict[tuple[str, str | None], int] = {}  # (question key, value) → answer rows
     if session_answers:
         answers.extend(
             tuple(r.values())
@@ -177,10 +277,32 @@ def write_current_rows(
                 "script": summary.script,
             }
         )
-        answers.extend(
+        rows = [
             tuple(r.values())
             for r in answer_rows(hearing.answers, observation_id=obs_db, hearing_id=hearing_db)
-        )
+        ]
+        answers.extend(rows)
+        for key in {row[2] for row in rows}:
+            counts = questions.get(key)
+            if counts is None:
+                questions[key] = [1, 0, 0]
+            else:
+                counts[0] += 1
+        for row in rows:
+            key, value = row[2], row[3]
+            values[key, value] = values.get((key, value), 0) + 1
+            if value in absent_values.get(key, ()):
+                questions[key][1] += 1
+            elif value == NOT_OBSERVED:
+                questions[key][2] += 1
+        for role, (n, ms) in summary.by_role.items():
+            acc = by_role.setdefault(role, [0, 0, 0, 0, 0])
+            acc[0] += n
+            acc[1] += ms
+            acc[2] += 1
+        if summary.first_role is not None:
+            by_role[summary.first_role][3] += 1
+            by_role[summary.last_role][4] += 1  # type: ignore[index]
         turns.extend(
             (hearing_db, seq, t.role, t.start_ms, t.end_ms) for seq, t in enumerate(hearing.turns)
         )
@@ -190,3 +312,21 @@ def write_current_rows(
     _driver_insert(session, answer_table, ANSWER_COLUMNS, answers)
     _driver_insert(session, turn_table, TURN_COLUMNS, turns)
     _driver_insert(session, speaker_table, SPEAKER_COLUMNS, speakers)
+    _driver_insert(
+        session,
+        observation_speaker_table,
+        OBSERVATION_SPEAKER_COLUMNS,
+        [(obs_db, role, *figures) for role, figures in by_role.items()],
+    )
+    _driver_insert(
+        session,
+        observation_question_table,
+        OBSERVATION_QUESTION_COLUMNS,
+        [(obs_db, key, *counts) for key, counts in questions.items()],
+    )
+    _driver_insert(
+        session,
+        observation_value_table,
+        OBSERVATION_VALUE_COLUMNS,
+        [(obs_db, key, value, n) for (key, value), n in values.items()],
+    )

@@ -140,6 +140,7 @@ class ProtocolDefinition(_Model):
 
     _index: dict[str, tuple[Level, Question]] = PrivateAttr(default_factory=dict)
     _allowed: dict[str, list[str]] = PrivateAttr(default_factory=dict)
+    _absent: dict[str, frozenset[str]] | None = PrivateAttr(default=None)
 
     def model_post_init(self, __context: Any) -> None:
         for section in self.sections:
@@ -185,6 +186,17 @@ class ProtocolDefinition(_Model):
             found = [c.value for c in self.choices_for(question)]
             self._allowed[question.key] = found
         return found
+
+    def absent_values(self) -> dict[str, frozenset[str]]:
+        """Hearing-level questions whose answer can mark the thing absent (a "No", a choice
+        marked absent): question key → those values. Computed once."""
+        if self._absent is None:
+            self._absent = {}
+            for question in self.questions("hearing"):
+                values = frozenset(c.value for c in self.choices_for(question) if c.absent)
+                if values:
+                    self._absent[question.key] = values
+        return self._absent
 
     def is_visible(
         self, question: Question, answers: dict[str, Any], context: dict[str, Any] | None = None

@@ -306,6 +306,7 @@ def _store(
         observation_id=item.id,
         hearings=item.hearings,
         session_answers=item.session_answers,
+        absent_values=protocols.get(item.protocol_version_id)[1].absent_values(),  # type: ignore[index]
     )
     if item.assignment_id is not None:
         sessions_service.mark_assignment_status(

@@ -368,16 +368,31 @@ def test_edit_distances_to_many_scripts_at_once(pattern, scripts):
     ]
 
 
+# role keys that are prefixes and suffixes of one another
+TRICKY_ROLES = ["judge", "judge_pro_tem", "def", "defense", "defendant", "pro", "prosecutor"]
+
+
 @given(
-    st.lists(st.sampled_from(ROLES), min_size=1, max_size=40),
-    st.lists(st.lists(st.sampled_from(ROLES), min_size=1, max_size=40), max_size=12),
-    st.sampled_from([ROLES, ROLES[:2], []]),
+    st.lists(st.sampled_from(TRICKY_ROLES), min_size=1, max_size=40),
+    st.lists(st.lists(st.sampled_from(TRICKY_ROLES), min_size=1, max_size=40), max_size=12),
+    st.sampled_from([TRICKY_ROLES, TRICKY_ROLES[:3], []]),
 )
-def test_script_distances_over_keys_with_known_and_unknown_roles(pattern, scripts, roles):
-    keys = [stats.script_key(s) for s in scripts]
-    lengths, distances = stats.script_distances(stats.script_key(pattern), keys, roles=roles)
-    assert lengths == [len(s) for s in scripts]
-    assert distances == [textbook_edit_distance(pattern, s) for s in scripts]
+def test_coded_script_distances_with_known_and_unknown_roles(pattern, scripts, roles):
+    codes = stats.role_codes(roles)
+    coded_pattern, *coded = stats.code_scripts(
+        [stats.script_key(s) for s in [pattern, *scripts]], codes
+    )
+    by_code = {c: r for r, c in codes.items()}
+    assert [stats.decode_script(c, by_code) for c in coded] == [tuple(s) for s in scripts]
+    assert [len(c) for c in coded] == [len(s) for s in scripts]
+    assert stats.coded_distances(coded_pattern, coded) == [
+        textbook_edit_distance(pattern, s) for s in scripts
+    ]
+
+
+def test_role_codes_sort_as_the_roles_do():
+    codes = stats.role_codes(["prosecutor", "defense", "judge", "defendant"])
+    assert sorted(codes, key=codes.get) == ["defendant", "defense", "judge", "prosecutor"]
 
 
 def test_bulk_distances_with_a_pattern_too_long_for_one_lane():
