@@ -30,8 +30,7 @@ from app.observations.models import (
     Answer,
     Hearing,
     Observation,
-    ObservationQuestion,
-    ObservationSpeaker,
+    ObservationSummary,
     ObservationValue,
 )
 from app.protocols.definition import ProtocolDefinition, Question, parse_definition
@@ -40,7 +39,6 @@ from app.sessions.models import CourtSession, Judge
 
 GAP_TAGS = ("safety", "accountability")
 CATEGORICAL = {"single_choice", "yes_no"}
-LIST_TYPES = {"multi_choice", "roles_present"}
 BREAKDOWNS = {
     "judge": "Judge",
     "courtroom": "Courtroom",
@@ -198,67 +196,76 @@ def _cells(scope: Scope) -> dict[Any, tuple[Any, ...]]:
     return scope.cache["cells"]
 
 
-def _hearings_per_cell(session: Session, scope: Scope) -> dict[tuple[Any, ...], list[int]]:
-    """cell → [hearings, talk ms]."""
-    if "hearings" in scope.cache:
-        return scope.cache["hearings"]
+@dataclass
+class CellFigures:
+    """A cell's observations added up (from their observation_summary rows)."""
+
+    hearings: int = 0
+    talk_ms: int = 0
+    # role → [turns, talk ms, hearings the role spoke in, opened, closed]
+    speakers: dict[str, list[int]] = field(default_factory=dict)
+    # question key → [hearings answering, answers marking absence, answers "not observed"]
+    questions: dict[str, list[int]] = field(default_factory=dict)
+
+
+def _per_cell(session: Session, scope: Scope) -> dict[tuple[Any, ...], CellFigures]:
+    """Every cell's figures: one observation_summary row per observation, added up here (the
+    cells are nearly as many as the observations, so grouping in SQL would save nothing)."""
+    if "per_cell" in scope.cache:
+        return scope.cache["per_cell"]
     cells = _cells(scope)
-    out: dict[tuple[Any, ...], list[int]] = {}
-    for oid, n, talk in _fetch(
+    out: dict[tuple[Any, ...], CellFigures] = {}
+    table = ObservationSummary
+    loads = json.loads
+    for oid, hearings, talk_ms, speakers, questions in _fetch(
         session,
-        select(_oid(Hearing.observation_id), sa.func.count(), sa.func.sum(Hearing.talk_ms))
-        .where(*scope.where(Hearing.observation_id))
-        .group_by(Hearing.observation_id),
+        select(
+            _oid(table.observation_id),
+            table.hearings,
+            table.talk_ms,
+            table.speakers,
+            table.questions,
+        ).where(*scope.where(table.observation_id)),
     ):
         cell = cells.get(oid)
         if cell is None:
             continue
-        acc = out.setdefault(cell, [0, 0])
-        acc[0] += int(n)
-        acc[1] += int(talk or 0)
-    scope.cache["hearings"] = out
+        figures = out.get(cell)
+        if figures is None:
+            figures = out[cell] = CellFigures()
+        figures.hearings += hearings
+        figures.talk_ms += talk_ms
+        for into, document in ((figures.speakers, speakers), (figures.questions, questions)):
+            if not document:
+                continue
+            if document.__class__ is str:  # SQLite gives JSON as text
+                document = loads(document)
+            for key, numbers in document.items():
+                acc = into.get(key)
+                if acc is None:
+                    into[key] = numbers
+                else:
+                    for i, n in enumerate(numbers):
+                        acc[i] += n
+    scope.cache["per_cell"] = out
     return out
+
+
+def _hearings_per_cell(session: Session, scope: Scope) -> dict[tuple[Any, ...], list[int]]:
+    """cell → [hearings, talk ms]."""
+    return {cell: [f.hearings, f.talk_ms] for cell, f in _per_cell(session, scope).items()}
 
 
 def _speakers_per_cell(
     session: Session, scope: Scope
 ) -> dict[tuple[tuple[Any, ...], str], list[int]]:
     """(cell, role) → [turns, talk ms, hearings in which the role spoke, hearings it opened,
-    hearings it closed], from the per-observation summaries (observation_speaker).
-
-    The rows are read as they are and added up here: the cells are nearly as many as the
-    observations, so a GROUP BY over a join to the sittings costs more than it saves."""
-    if "speakers" in scope.cache:
-        return scope.cache["speakers"]
-    cells = _cells(scope)
-    table = ObservationSpeaker
-    out: dict[tuple[tuple[Any, ...], str], list[int]] = {}
-    for oid, role, turns, talk, hearings, opened, closed in _fetch(
-        session,
-        select(
-            _oid(table.observation_id),
-            table.role,
-            table.turn_count,
-            table.talk_ms,
-            table.hearings,
-            table.opened,
-            table.closed,
-        ).where(*scope.where(table.observation_id)),
-    ):
-        cell = cells.get(oid)
-        if cell is None:
-            continue
-        acc = out.get((cell, role))
-        if acc is None:
-            out[(cell, role)] = [turns, talk, hearings, opened, closed]
-        else:
-            acc[0] += turns
-            acc[1] += talk
-            acc[2] += hearings
-            acc[3] += opened
-            acc[4] += closed
-    scope.cache["speakers"] = out
-    return out
+    hearings it closed]."""
+    return {
+        (cell, role): numbers
+        for cell, f in _per_cell(session, scope).items()
+        for role, numbers in f.speakers.items()
+    }
 
 
 def _fetch(session: Session, statement: Any) -> list[Any]:
@@ -271,16 +278,12 @@ def _fetch(session: Session, statement: Any) -> list[Any]:
         result.close()
 
 
-def _is_list(q: Question) -> bool:
-    return q.type in LIST_TYPES
-
-
 def _value_counts(
     session: Session, scope: Scope, questions: dict[str, Question]
 ) -> tuple[dict[str, dict[str | None, int]], dict[str, int]]:
     """Hearing-level answers of `questions` over the whole set: (key → value → answer rows,
-    key → hearings answered), from the per-observation tallies (observation_value and
-    observation_question)."""
+    key → hearings answered). The values are counted in SQL over observation_value in the
+    order of its covering index; the hearings answered come with the cells' figures."""
     keys = sorted(questions)
     cache_key = ("values", tuple(keys))
     if cache_key in scope.cache:
@@ -288,30 +291,19 @@ def _value_counts(
     counts: dict[str, dict[str | None, int]] = defaultdict(dict)
     answered: dict[str, int] = defaultdict(int)
     if keys:
+        table = ObservationValue
         for key, value, n in _fetch(
             session,
-            select(
-                ObservationValue.question_key,
-                ObservationValue.value_text,
-                sa.func.sum(ObservationValue.answers),
-            )
-            .where(
-                col(ObservationValue.question_key).in_(keys),
-                *scope.where(ObservationValue.observation_id),
-            )
-            .group_by(ObservationValue.question_key, ObservationValue.value_text),
+            select(table.question_key, table.value_text, sa.func.sum(table.answers))
+            .where(col(table.question_key).in_(keys), *scope.where(table.observation_id))
+            .group_by(table.question_key, table.value_text),
         ):
             counts[key][value] = int(n)
-        for key, n in _fetch(
-            session,
-            select(ObservationQuestion.question_key, sa.func.sum(ObservationQuestion.hearings))
-            .where(
-                col(ObservationQuestion.question_key).in_(keys),
-                *scope.where(ObservationQuestion.observation_id),
-            )
-            .group_by(ObservationQuestion.question_key),
-        ):
-            answered[key] = int(n)
+        wanted = set(keys)
+        for f in _per_cell(session, scope).values():
+            for key, numbers in f.questions.items():
+                if key in wanted:
+                    answered[key] += numbers[0]
     scope.cache[cache_key] = (counts, answered)
     return counts, answered
 
@@ -320,38 +312,12 @@ def _gap_counts(
     session: Session, scope: Scope, questions: dict[str, Question]
 ) -> dict[tuple[Any, ...], dict[str, list[int]]]:
     """Per cell and question: [hearings answered, answer rows marking the thing absent, answer
-    rows "not observed"], from the per-observation summaries (observation_question, whose
-    absent counts follow each observation's own protocol version)."""
-    keys = sorted(questions)
-    cache_key = ("gaps", tuple(keys))
-    if cache_key in scope.cache:
-        return scope.cache[cache_key]
-    cells = _cells(scope)
-    out: dict[tuple[Any, ...], dict[str, list[int]]] = defaultdict(dict)
-    table = ObservationQuestion
-    if keys:
-        for key, oid, n, absent, not_observed in _fetch(
-            session,
-            select(
-                table.question_key,
-                _oid(table.observation_id),
-                table.hearings,
-                table.absent,
-                table.not_observed,
-            ).where(col(table.question_key).in_(keys), *scope.where(table.observation_id)),
-        ):
-            cell = cells.get(oid)
-            if cell is None:
-                continue
-            acc = out[cell].get(key)
-            if acc is None:
-                out[cell][key] = [n, absent, not_observed]
-            else:
-                acc[0] += n
-                acc[1] += absent
-                acc[2] += not_observed
-    scope.cache[cache_key] = out
-    return out
+    rows "not observed"] (absence as each observation's own protocol version defines it)."""
+    keys = set(questions)
+    return {
+        cell: {k: numbers for k, numbers in f.questions.items() if k in keys}
+        for cell, f in _per_cell(session, scope).items()
+    }
 
 
 # --- who speaks ------------------------------------------------------------------------------
@@ -845,7 +811,9 @@ def matched_hearings(
             )
         )
     groups: dict[tuple[Any, ...], dict[int, dict[str, Any]]] = defaultdict(dict)
-    for hid, oid, ref, pos, script, observer, cs_id, is_ref, *values in rows:
+    for row in rows:
+        hid, oid, ref, pos, script, observer, cs_id, is_ref = row[:8]
+        values = row[8:]
         if key_list is None:
             document = values[0] or {}
             answers = _comparable_answers(
@@ -862,6 +830,7 @@ def matched_hearings(
             "script": parse_script(script),
             "is_reference": bool(is_ref),
             "answers": answers,
+            "values": values,  # with `keys`: the answers in the order of sorted(keys)
         }
     groups = {k: v for k, v in groups.items() if len(v) >= 2}
     if not groups:
@@ -908,27 +877,24 @@ def agreement(
     # Ordered by observer so Cohen's κ sees the same rater in the same place; identical
     # rating tuples are counted once with their number.
     tallies: dict[str, Counter[tuple[Any, ...]]] = defaultdict(Counter)
-    firsts: list[dict[str, Any]] = []
-    seconds: list[dict[str, Any]] = []
+    firsts: list[tuple[Any, ...]] = []
+    seconds: list[tuple[Any, ...]] = []
     for m in matched:
-        answers = [h["answers"] for _, h in sorted(m.hearings.items())]
-        if len(answers) == 2:  # the common case: all pairs are counted per key below
-            firsts.append(answers[0])
-            seconds.append(answers[1])
+        hearings = [h for _, h in sorted(m.hearings.items())]
+        if len(hearings) == 2:  # the common case: all pairs are counted per key below
+            firsts.append(hearings[0]["values"])
+            seconds.append(hearings[1]["values"])
             continue
+        answers = [h["answers"] for h in hearings]
         for key in set().union(*answers):
             values = tuple(v for v in (a.get(key) for a in answers) if v is not None)
             if len(values) >= 2:
                 tallies[key][values] += 1
-    for key in questions:
-        pairs = Counter(
-            zip(
-                [a.get(key) for a in firsts],
-                [b.get(key) for b in seconds],
-                strict=True,
-            )
-        )
-        for pair, n in pairs.items():
+    # One column of values per question (in the order of sorted(questions)), for all pairs.
+    for key, first, second in zip(
+        sorted(questions), zip(*firsts, strict=True), zip(*seconds, strict=True), strict=False
+    ):  # no pairs: no columns
+        for pair, n in Counter(zip(first, second, strict=True)).items():
             if pair[0] is not None and pair[1] is not None:
                 tallies[key][pair] += n
     results = []

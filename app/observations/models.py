@@ -139,42 +139,26 @@ class HearingSpeaker(SQLModel, table=True):
     talk_ms: int
 
 
-class ObservationSpeaker(SQLModel, table=True):
-    """Per observation and role, over its hearings: turns, talk time, hearings the role spoke
-    in, opened (spoke first) and closed (spoke last). Written with the hearing rows, so the
-    comparison page reads a few rows per observation instead of every hearing's."""
+class ObservationSummary(SQLModel, table=True):
+    """An observation's figures for the comparison page, written with its hearing rows: one
+    small row per observation instead of many per hearing.
 
-    __tablename__ = "observation_speaker"
+    speakers: role → [turns, talk ms, hearings the role spoke in, opened (spoke first),
+    closed (spoke last)]. questions: hearing-level question key → [hearings that answered it,
+    answer rows marking the thing absent (by the observation's protocol version: a "No", a
+    choice marked absent), answer rows "not observed"]."""
+
+    __tablename__ = "observation_summary"
 
     observation_id: uuid.UUID = Field(
         sa_column=sa.Column(
             sa.Uuid, sa.ForeignKey("observation.id", ondelete="CASCADE"), primary_key=True
         )
     )
-    role: str = Field(max_length=40, primary_key=True)
-    turn_count: int
+    hearings: int
     talk_ms: int
-    hearings: int
-    opened: int
-    closed: int
-
-
-class ObservationQuestion(SQLModel, table=True):
-    """Per observation and hearing-level question: how many of its hearings answered it, how
-    many answer rows marked the thing absent (by the observation's protocol version: a "No",
-    a choice marked absent) and how many said "not observed"."""
-
-    __tablename__ = "observation_question"
-
-    observation_id: uuid.UUID = Field(
-        sa_column=sa.Column(
-            sa.Uuid, sa.ForeignKey("observation.id", ondelete="CASCADE"), primary_key=True
-        )
-    )
-    question_key: str = Field(max_length=64, primary_key=True)
-    hearings: int
-    absent: int = 0
-    not_observed: int = 0
+    speakers: dict[str, list[int]] = Field(default_factory=dict, sa_type=JSONType)
+    questions: dict[str, list[int]] = Field(default_factory=dict, sa_type=JSONType)
 
 
 class ObservationValue(SQLModel, table=True):
@@ -183,9 +167,10 @@ class ObservationValue(SQLModel, table=True):
     these")."""
 
     __tablename__ = "observation_value"
+    # Counting per question and value reads this index in order (no sort).
     __table_args__ = (
         sa.Index(
-            "ix_observation_value_cover", "question_key", "observation_id", "value_text", "answers"
+            "ix_observation_value_cover", "question_key", "value_text", "observation_id", "answers"
         ),
     )
 

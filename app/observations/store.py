@@ -20,8 +20,7 @@ from app.observations.models import (
     Hearing,
     HearingSpeaker,
     Observation,
-    ObservationQuestion,
-    ObservationSpeaker,
+    ObservationSummary,
     ObservationValue,
     Turn,
 )
@@ -37,10 +36,9 @@ hearing_table = Hearing.__table__  # type: ignore[attr-defined]
 answer_table = Answer.__table__  # type: ignore[attr-defined]
 turn_table = Turn.__table__  # type: ignore[attr-defined]
 speaker_table = HearingSpeaker.__table__  # type: ignore[attr-defined]
-observation_speaker_table = ObservationSpeaker.__table__  # type: ignore[attr-defined]
-observation_question_table = ObservationQuestion.__table__  # type: ignore[attr-defined]
+summary_table = ObservationSummary.__table__  # type: ignore[attr-defined]
 observation_value_table = ObservationValue.__table__  # type: ignore[attr-defined]
-SUMMARY_TABLES = (observation_speaker_table, observation_question_table, observation_value_table)
+SUMMARY_TABLES = (summary_table, observation_value_table)
 
 
 def _driver_insert(
@@ -62,80 +60,112 @@ def _driver_insert(
 ANSWER_COLUMNS = ("observation_id", "hearing_id", "question_key", "value_text", "value_number")
 TURN_COLUMNS = ("hearing_id", "seq", "role", "start_ms", "end_ms")
 SPEAKER_COLUMNS = ("hearing_id", "role", "turn_count", "talk_ms")
-OBSERVATION_SPEAKER_COLUMNS = (
-    "observation_id",
-    "role",
-    "turn_count",
-    "talk_ms",
-    "hearings",
-    "opened",
-    "closed",
-)
-OBSERVATION_QUESTION_COLUMNS = (
-    "observation_id",
-    "question_key",
-    "hearings",
-    "absent",
-    "not_observed",
-)
 OBSERVATION_VALUE_COLUMNS = ("observation_id", "question_key", "value_text", "answers")
 
 
 def rebuild_summaries(connection: sa.Connection) -> None:
-    """Every observation's summaries computed again from its rows: what write_current_rows
-    writes, for rows written some other way (bench/synthetic.py). Migration 0003 does the
-    same for the rows stored before it."""
+    """Every observation's summaries computed again from its current rows, as
+    write_current_rows writes them: for rows written some other way (bench/synthetic.py)."""
     for table in SUMMARY_TABLES:
         connection.execute(sa.delete(table))
-    connection.exec_driver_sql(
-        """INSERT INTO observation_speaker
-            (observation_id, role, turn_count, talk_ms, hearings, opened, closed)
-        SELECT h.observation_id, s.role, SUM(s.turn_count), SUM(s.talk_ms), COUNT(*),
-               SUM(CASE WHEN h.first_role = s.role THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.last_role = s.role THEN 1 ELSE 0 END)
-        FROM hearing h JOIN hearing_speaker s ON s.hearing_id = h.id
-        GROUP BY h.observation_id, s.role"""
-    )
-    connection.exec_driver_sql(
-        f"""INSERT INTO observation_question
-            (observation_id, question_key, hearings, absent, not_observed)
-        SELECT observation_id, question_key, COUNT(DISTINCT hearing_id), 0,
-               SUM(CASE WHEN value_text = '{NOT_OBSERVED}' THEN 1 ELSE 0 END)
-        FROM answer WHERE hearing_id IS NOT NULL
-        GROUP BY observation_id, question_key"""
-    )
     connection.exec_driver_sql(
         """INSERT INTO observation_value (observation_id, question_key, value_text, answers)
         SELECT observation_id, question_key, value_text, COUNT(*)
         FROM answer WHERE hearing_id IS NOT NULL
         GROUP BY observation_id, question_key, value_text"""
     )
-    question, value = observation_question_table, observation_value_table
-    for version_id, document in connection.execute(
-        sa.select(ProtocolVersion.id, ProtocolVersion.definition)
-    ).all():
-        for key, values in parse_definition(document).absent_values().items():
-            absent = (
-                sa.select(sa.func.coalesce(sa.func.sum(value.c.answers), 0))
-                .where(
-                    value.c.observation_id == question.c.observation_id,
-                    value.c.question_key == question.c.question_key,
-                    value.c.value_text.in_(sorted(values)),
-                )
-                .scalar_subquery()
-            )
-            connection.execute(
-                sa.update(question)
-                .where(
-                    question.c.question_key == key,
-                    question.c.observation_id.in_(
-                        sa.select(Observation.id).where(
-                            Observation.protocol_version_id == version_id
-                        )
-                    ),
-                )
-                .values(absent=absent)
-            )
+    absent_by_version = {
+        version_id: parse_definition(document).absent_values()
+        for version_id, document in connection.execute(
+            sa.select(ProtocolVersion.id, ProtocolVersion.definition)
+        )
+    }
+    summaries: dict[Any, _Summary] = {
+        oid: _Summary(absent_by_version.get(version_id, {}))
+        for oid, version_id in connection.execute(
+            sa.select(Observation.id, Observation.protocol_version_id)
+        )
+    }
+    hearings = hearing_table.c
+    for oid, n, talk in connection.execute(
+        sa.select(hearings.observation_id, sa.func.count(), sa.func.sum(hearings.talk_ms)).group_by(
+            hearings.observation_id
+        )
+    ):
+        summaries[oid].hearings = int(n)
+        summaries[oid].talk_ms = int(talk or 0)
+    speakers = speaker_table.c
+    for oid, role, turns, talk, first, last in connection.execute(
+        sa.select(
+            hearings.observation_id,
+            speakers.role,
+            speakers.turn_count,
+            speakers.talk_ms,
+            hearings.first_role == speakers.role,
+            hearings.last_role == speakers.role,
+        ).join(speaker_table, speakers.hearing_id == hearings.id)
+    ):
+        summaries[oid].add_speaker(role, turns, talk, bool(first), bool(last))
+    answers = answer_table.c
+    for oid, hid, key, value in connection.execute(
+        sa.select(
+            answers.observation_id, answers.hearing_id, answers.question_key, answers.value_text
+        )
+        .where(answers.hearing_id.is_not(None))
+        .order_by(answers.observation_id, answers.hearing_id)
+    ):
+        summaries[oid].add_answer(hid, key, value)
+    rows = [summary.row(oid) for oid, summary in summaries.items()]
+    for start in range(0, len(rows), 1000):
+        connection.execute(sa.insert(summary_table), rows[start : start + 1000])
+
+
+class _Summary:
+    """An observation's observation_summary figures, added up hearing by hearing."""
+
+    def __init__(self, absent_values: Mapping[str, Collection[str]]) -> None:
+        self.absent_values = absent_values
+        self.hearings = 0
+        self.talk_ms = 0
+        self.speakers: dict[str, list[int]] = {}
+        self.questions: dict[str, list[int]] = {}
+        self._hearing: Any = None
+        self._keys: set[str] = set()
+
+    def add_speaker(self, role: str, turns: int, talk_ms: int, first: bool, last: bool) -> None:
+        figures = self.speakers.get(role)
+        if figures is None:
+            figures = self.speakers[role] = [0, 0, 0, 0, 0]
+        figures[0] += turns
+        figures[1] += talk_ms
+        figures[2] += 1
+        figures[3] += first
+        figures[4] += last
+
+    def add_answer(self, hearing_id: Any, key: str, value: str | None) -> None:
+        """One answer row of a hearing (a hearing's rows one after another)."""
+        if hearing_id != self._hearing:
+            self._hearing = hearing_id
+            self._keys = set()
+        counts = self.questions.get(key)
+        if counts is None:
+            counts = self.questions[key] = [0, 0, 0]
+        if key not in self._keys:  # a list answer has a row per item: count the hearing once
+            self._keys.add(key)
+            counts[0] += 1
+        if value in self.absent_values.get(key, ()):
+            counts[1] += 1
+        elif value == NOT_OBSERVED:
+            counts[2] += 1
+
+    def row(self, observation_id: Any) -> dict[str, Any]:
+        return {
+            "observation_id": observation_id,
+            "hearings": self.hearings,
+            "talk_ms": self.talk_ms,
+            "speakers": self.speakers,
+            "questions": self.questions,
+        }
 
 
 def _uuid_for(session: Session) -> Any:
@@ -236,7 +266,7 @@ def write_current_rows(
     absent_values: Mapping[str, Collection[str]] | None = None,
 ) -> None:
     """Replace an observation's hearing, answer, turn and hearing_speaker rows, and its
-    summaries (observation_speaker, observation_question, observation_value), with these.
+    summaries (observation_summary, observation_value), with these.
 
     Session-level answers get answer rows too (hearing_id NULL) when given. `absent_values`
     (ProtocolDefinition.absent_values of the observation's version) are the answer values
@@ -250,8 +280,7 @@ def write_current_rows(
     answers: list[tuple] = []
     turns: list[tuple] = []
     speakers: list[tuple] = []
-    by_role: dict[str, list[int]] = {}  # role → turns, talk ms, hearings, opened, closed
-    questions: dict[str, list[int]] = {}  # key → hearings answering, absent, not observed
+    figures = _Summary(absent_values)
     values: dict[tuple[str, str | None], int] = {}  # (question key, value) → answer rows
     if session_answers:
         answers.extend(
@@ -282,27 +311,13 @@ def write_current_rows(
             for r in answer_rows(hearing.answers, observation_id=obs_db, hearing_id=hearing_db)
         ]
         answers.extend(rows)
-        for key in {row[2] for row in rows}:
-            counts = questions.get(key)
-            if counts is None:
-                questions[key] = [1, 0, 0]
-            else:
-                counts[0] += 1
-        for row in rows:
-            key, value = row[2], row[3]
+        for _, _, key, value, _ in rows:
             values[key, value] = values.get((key, value), 0) + 1
-            if value in absent_values.get(key, ()):
-                questions[key][1] += 1
-            elif value == NOT_OBSERVED:
-                questions[key][2] += 1
+            figures.add_answer(hearing_db, key, value)
+        figures.hearings += 1
+        figures.talk_ms += summary.talk_ms
         for role, (n, ms) in summary.by_role.items():
-            acc = by_role.setdefault(role, [0, 0, 0, 0, 0])
-            acc[0] += n
-            acc[1] += ms
-            acc[2] += 1
-        if summary.first_role is not None:
-            by_role[summary.first_role][3] += 1
-            by_role[summary.last_role][4] += 1  # type: ignore[index]
+            figures.add_speaker(role, n, ms, role == summary.first_role, role == summary.last_role)
         turns.extend(
             (hearing_db, seq, t.role, t.start_ms, t.end_ms) for seq, t in enumerate(hearing.turns)
         )
@@ -312,18 +327,7 @@ def write_current_rows(
     _driver_insert(session, answer_table, ANSWER_COLUMNS, answers)
     _driver_insert(session, turn_table, TURN_COLUMNS, turns)
     _driver_insert(session, speaker_table, SPEAKER_COLUMNS, speakers)
-    _driver_insert(
-        session,
-        observation_speaker_table,
-        OBSERVATION_SPEAKER_COLUMNS,
-        [(obs_db, role, *figures) for role, figures in by_role.items()],
-    )
-    _driver_insert(
-        session,
-        observation_question_table,
-        OBSERVATION_QUESTION_COLUMNS,
-        [(obs_db, key, *counts) for key, counts in questions.items()],
-    )
+    session.execute(sa.insert(summary_table), [figures.row(observation_id)])
     _driver_insert(
         session,
         observation_value_table,

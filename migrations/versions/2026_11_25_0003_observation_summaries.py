@@ -1,9 +1,11 @@
 """observation summaries
 
-Per-observation summaries written with the hearing rows, for the comparison page: speakers
-(turns, talk time, hearings spoken in, opened, closed), questions (hearings answered, answers
-marking absence, "not observed") and answer values (a tally of the hearing-level answer
-rows). Filled here from the rows already stored.
+Per-observation figures written with the hearing rows, for the comparison page: one
+observation_summary row per observation (hearings, talk time, per role: turns, talk time,
+hearings spoken in, opened, closed; per hearing-level question: hearings answering, answers
+marking absence, "not observed") and observation_value, a tally of the hearing-level answer
+rows per question and value. Filled here from the rows already stored (as
+app.observations.store writes them).
 
 Revision ID: 0003
 Revises: 0002
@@ -11,41 +13,33 @@ Create Date: 2026-11-25 10:00:00
 """
 
 import json
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+JSON = sa.JSON().with_variant(JSONB(), "postgresql")
+
 
 def upgrade() -> None:
-    op.create_table(
-        "observation_speaker",
+    summary = op.create_table(
+        "observation_summary",
         sa.Column("observation_id", sa.Uuid(), nullable=False),
-        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("turn_count", sa.Integer(), nullable=False),
+        sa.Column("hearings", sa.Integer(), nullable=False),
         sa.Column("talk_ms", sa.Integer(), nullable=False),
-        sa.Column("hearings", sa.Integer(), nullable=False),
-        sa.Column("opened", sa.Integer(), nullable=False),
-        sa.Column("closed", sa.Integer(), nullable=False),
+        sa.Column("speakers", JSON, nullable=False),
+        sa.Column("questions", JSON, nullable=False),
         sa.ForeignKeyConstraint(["observation_id"], ["observation.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("observation_id", "role"),
-    )
-    op.create_table(
-        "observation_question",
-        sa.Column("observation_id", sa.Uuid(), nullable=False),
-        sa.Column("question_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("hearings", sa.Integer(), nullable=False),
-        sa.Column("absent", sa.Integer(), nullable=False),
-        sa.Column("not_observed", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["observation_id"], ["observation.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("observation_id", "question_key"),
+        sa.PrimaryKeyConstraint("observation_id"),
     )
     op.create_table(
         "observation_value",
@@ -63,31 +57,9 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_observation_value_cover",
-            ["question_key", "observation_id", "value_text", "answers"],
+            ["question_key", "value_text", "observation_id", "answers"],
             unique=False,
         )
-    # From what is already stored (the same figures store.write_current_rows writes).
-    op.execute(
-        """
-        INSERT INTO observation_speaker
-            (observation_id, role, turn_count, talk_ms, hearings, opened, closed)
-        SELECT h.observation_id, s.role, SUM(s.turn_count), SUM(s.talk_ms), COUNT(*),
-               SUM(CASE WHEN h.first_role = s.role THEN 1 ELSE 0 END),
-               SUM(CASE WHEN h.last_role = s.role THEN 1 ELSE 0 END)
-        FROM hearing h JOIN hearing_speaker s ON s.hearing_id = h.id
-        GROUP BY h.observation_id, s.role
-        """
-    )
-    op.execute(
-        """
-        INSERT INTO observation_question
-            (observation_id, question_key, hearings, absent, not_observed)
-        SELECT observation_id, question_key, COUNT(DISTINCT hearing_id), 0,
-               SUM(CASE WHEN value_text = 'not_observed' THEN 1 ELSE 0 END)
-        FROM answer WHERE hearing_id IS NOT NULL
-        GROUP BY observation_id, question_key
-        """
-    )
     op.execute(
         """
         INSERT INTO observation_value (observation_id, question_key, value_text, answers)
@@ -96,25 +68,71 @@ def upgrade() -> None:
         GROUP BY observation_id, question_key, value_text
         """
     )
-    # Absent values are per protocol version: a yes/no question's "no", a choice marked absent.
-    connection = op.get_bind()
-    versions = connection.execute(sa.text("SELECT id, definition FROM protocol_version")).all()
-    for version_id, definition in versions:
-        for key, values in _absent_values(definition).items():
-            connection.execute(
-                sa.text(
-                    """
-                    UPDATE observation_question SET absent = COALESCE((
-                        SELECT SUM(v.answers) FROM observation_value v
-                        WHERE v.observation_id = observation_question.observation_id
-                          AND v.question_key = observation_question.question_key
-                          AND v.value_text IN :values), 0)
-                    WHERE question_key = :key AND observation_id IN (
-                        SELECT id FROM observation WHERE protocol_version_id = :version)
-                    """
-                ).bindparams(sa.bindparam("values", expanding=True)),
-                {"values": sorted(values), "key": key, "version": version_id},
-            )
+    _fill_summaries(op.get_bind(), summary)
+
+
+def _fill_summaries(connection: sa.Connection, summary: sa.Table) -> None:
+    absent_by_version = {
+        version_id: _absent_values(definition)
+        for version_id, definition in connection.execute(
+            sa.text("SELECT id, definition FROM protocol_version")
+        )
+    }
+    rows: dict[Any, dict[str, Any]] = {}
+    for oid, version_id in connection.execute(
+        sa.text("SELECT id, protocol_version_id FROM observation")
+    ):
+        rows[oid] = {
+            "observation_id": uuid.UUID(str(oid)),
+            "hearings": 0,
+            "talk_ms": 0,
+            "speakers": {},
+            "questions": {},
+            "_absent": absent_by_version.get(version_id, {}),
+        }
+    for oid, n, talk in connection.execute(
+        sa.text(
+            "SELECT observation_id, COUNT(*), SUM(talk_ms) FROM hearing GROUP BY observation_id"
+        )
+    ):
+        rows[oid]["hearings"] = int(n)
+        rows[oid]["talk_ms"] = int(talk or 0)
+    for oid, role, *figures in connection.execute(
+        sa.text(
+            """
+            SELECT h.observation_id, s.role, SUM(s.turn_count), SUM(s.talk_ms), COUNT(*),
+                   SUM(CASE WHEN h.first_role = s.role THEN 1 ELSE 0 END),
+                   SUM(CASE WHEN h.last_role = s.role THEN 1 ELSE 0 END)
+            FROM hearing h JOIN hearing_speaker s ON s.hearing_id = h.id
+            GROUP BY h.observation_id, s.role
+            """
+        )
+    ):
+        rows[oid]["speakers"][role] = [int(n or 0) for n in figures]
+    for oid, key, n in connection.execute(
+        sa.text(
+            "SELECT observation_id, question_key, COUNT(DISTINCT hearing_id) FROM answer "
+            "WHERE hearing_id IS NOT NULL GROUP BY observation_id, question_key"
+        )
+    ):
+        rows[oid]["questions"][key] = [int(n), 0, 0]
+    for oid, key, value, n in connection.execute(
+        sa.text("SELECT observation_id, question_key, value_text, answers FROM observation_value")
+    ):
+        row = rows[oid]
+        if value in row["_absent"].get(key, ()):
+            row["questions"][key][1] += int(n)
+        elif value == "not_observed":
+            row["questions"][key][2] += int(n)
+    batch = []
+    for row in rows.values():
+        row.pop("_absent")
+        batch.append(row)
+        if len(batch) >= 1000:
+            connection.execute(summary.insert(), batch)
+            batch = []
+    if batch:
+        connection.execute(summary.insert(), batch)
 
 
 def _absent_values(definition: Any) -> dict[str, set[str]]:
@@ -141,5 +159,4 @@ def downgrade() -> None:
         batch_op.drop_index("ix_observation_value_cover")
         batch_op.drop_index(batch_op.f("ix_observation_value_observation_id"))
     op.drop_table("observation_value")
-    op.drop_table("observation_question")
-    op.drop_table("observation_speaker")
+    op.drop_table("observation_summary")

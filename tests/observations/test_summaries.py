@@ -4,6 +4,7 @@ rebuild statements and migration 0003 compute from the rows themselves."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,23 +20,26 @@ from tests.protocols.factories import published_protocol
 
 
 def _summaries(session: Session) -> dict[str, list[tuple[Any, ...]]]:
-    """Every summary row, as plain sorted tuples (observation ids as text)."""
+    """Every summary row, as plain sorted tuples (observation ids as text, JSON parsed)."""
     connection = session.connection()
+
+    def plain(value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) and value[:1] == "{" else value
+
     queries = {
-        "speaker": "SELECT observation_id, role, turn_count, talk_ms, hearings, opened, closed "
-        "FROM observation_speaker",
-        "question": "SELECT observation_id, question_key, hearings, absent, not_observed "
-        "FROM observation_question",
+        "summary": "SELECT observation_id, hearings, talk_ms, speakers, questions "
+        "FROM observation_summary",
         "value": "SELECT observation_id, question_key, value_text, answers FROM observation_value",
     }
     return {
         name: sorted(
-            (tuple(str(v) if i == 0 else v for i, v in enumerate(row)) for row in rows),
+            (
+                tuple(str(v) if i == 0 else plain(v) for i, v in enumerate(row))
+                for row in connection.exec_driver_sql(sql).all()
+            ),
             key=repr,
         )
-        for name, rows in (
-            (name, connection.exec_driver_sql(sql).all()) for name, sql in queries.items()
-        )
+        for name, sql in queries.items()
     }
 
 
@@ -76,20 +80,22 @@ def test_summaries_are_written_with_the_hearings_and_replaced_on_an_edit(db, vol
         status="draft",
     )
     got = _summaries(db)
-    assert _of(got["speaker"], oid) == sorted(
-        [
-            # role, turns, talk ms, hearings, opened, closed
-            ("defense", 1, 3_000, 1, 0, 1),
-            ("judge", 2, 15_000, 1, 1, 1),
-            ("prosecutor", 2, 25_000, 2, 1, 0),
-        ],
-        key=repr,
-    )
-    assert _of(got["question"], oid) == sorted(
-        # key, hearings answering, absent ("no", a choice marked absent), "not observed"
-        [("components", 2, 0, 0), ("nco", 1, 1, 0), ("safety_mentioned", 2, 1, 1)],
-        key=repr,
-    )
+    assert _of(got["summary"], oid) == [
+        (
+            2,  # hearings
+            43_000,  # talk ms: 35 s + 8 s
+            {  # role: turns, talk ms, hearings spoken in, opened, closed
+                "judge": [2, 15_000, 1, 1, 1],
+                "prosecutor": [2, 25_000, 2, 1, 0],
+                "defense": [1, 3_000, 1, 0, 1],
+            },
+            {  # key: hearings answering, absent ("no", a choice marked absent), "not observed"
+                "safety_mentioned": [2, 1, 1],
+                "nco": [1, 1, 0],
+                "components": [2, 0, 0],
+            },
+        )
+    ]
     # the session-level answer ("influence") is not tallied here
     assert _of(got["value"], oid) == sorted(
         [
@@ -123,11 +129,14 @@ def test_summaries_are_written_with_the_hearings_and_replaced_on_an_edit(db, vol
     assert response.json()["results"][0]["result"] == "updated"
     db.expire_all()
     got = _summaries(db)
-    assert _of(got["speaker"], oid) == [
-        ("judge", 2, 15_000, 1, 1, 1),
-        ("prosecutor", 1, 20_000, 1, 0, 0),
+    assert _of(got["summary"], oid) == [
+        (
+            1,
+            35_000,
+            {"judge": [2, 15_000, 1, 1, 1], "prosecutor": [1, 20_000, 1, 0, 0]},
+            {"safety_mentioned": [1, 1, 0], "components": [1, 0, 0]},
+        )
     ]
-    assert _of(got["question"], oid) == [("components", 1, 0, 0), ("safety_mentioned", 1, 1, 0)]
     assert _of(got["value"], oid) == [("components", "fine", 1), ("safety_mentioned", "no", 1)]
 
 
