@@ -44,6 +44,22 @@ def db_downgrade(
     typer.echo(f"Database at {revision}.")
 
 
+@db_cli.command("rebuild-summaries")
+def db_rebuild_summaries() -> None:
+    """Work every observation's comparison summaries and agreement pairs out again from its
+    stored rows (after an upgrade from before they existed; safe to run any time)."""
+    from app.observations.store import rebuild_summaries
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.begin() as connection:
+            rebuild_summaries(connection)
+    finally:
+        engine.dispose()
+    typer.echo("Summaries rebuilt.")
+
+
 @cli.command("create-user")
 def create_user(
     email: str = typer.Option(..., help="Sign-in email"),

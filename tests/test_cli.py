@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -48,6 +50,36 @@ def test_upgrade_seed_and_create_user(tmp_path):
     engine.dispose()
     assert observations > 0 and revisions == observations == submitted
     assert hearings >= 5 * observations
+
+    # The comparison summaries worked out again from the rows are the ones written.
+    def plain(row: Any) -> tuple[Any, ...]:  # JSON compared as what it holds
+        return tuple(json.loads(v) if isinstance(v, str) and v[:1] in "{[" else v for v in row)
+
+    def summaries() -> list[Any]:
+        with engine.connect() as conn:
+            return [
+                sorted(map(plain, conn.execute(sa.text(f"SELECT * FROM {table}")).all()), key=repr)
+                for table in ("observation_summary", "observation_pair")
+            ] + [
+                sorted(
+                    map(
+                        tuple,
+                        conn.execute(
+                            sa.text(
+                                "SELECT observation_id, question_key, value_text, answers "
+                                "FROM observation_value"
+                            )
+                        ).all(),
+                    ),
+                    key=repr,
+                )
+            ]
+
+    written = summaries()
+    rebuilt = run_cli(tmp_path, "db", "rebuild-summaries")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert summaries() == written and written[0]
+    engine.dispose()
 
     made = run_cli(
         tmp_path,

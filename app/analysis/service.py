@@ -15,7 +15,7 @@ import heapq
 import json
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,11 +25,13 @@ from sqlmodel import Session, col, select
 from app.analysis import stats
 from app.auth.models import User
 from app.errors import NotFound
+from app.observations import pairs
 from app.observations.filters import HearingFilter, observation_ids
 from app.observations.models import (
     Answer,
     Hearing,
     Observation,
+    ObservationPair,
     ObservationSummary,
     ObservationValue,
 )
@@ -746,12 +748,23 @@ class ObserverVsReference:
 
 @dataclass
 class Agreement:
+    # the matched hearings worked out from the hearings (sittings with three or more
+    # observations in the set, or with a reference, or not yet paired) ...
     matched: list[MatchedHearing]
     questions: list[QuestionAgreement]
     script_distance: (
         float | None
     )  # mean pairwise normalised edit distance between observers' scripts
     reference: list[ObserverVsReference] = field(default_factory=list)
+    # ... and those read from observation_pair rows: how many, and their observations
+    # (observation id as the driver gives it, observer id, court session id)
+    paired_hearings: int = 0
+    paired_observations: list[tuple[Any, int, int]] = field(default_factory=list)
+
+    @property
+    def matched_count(self) -> int:
+        """Hearings observed by two or more volunteers."""
+        return len(self.matched) + self.paired_hearings
 
 
 def matched_hearings(
@@ -760,19 +773,23 @@ def matched_hearings(
     f: HearingFilter,
     scope: Scope | None = None,
     keys: Iterable[str] | None = None,
+    only: Collection[Any] | None = None,
 ) -> list[MatchedHearing]:
     """Hearings observed by two or more volunteers: same court session and case reference, or
     same court session and order when the case reference is missing; with their answers (to
     the questions `keys`: key → value or None; or all: key → value, a list answer as a
     sorted tuple of its items).
 
-    Only sittings with two or more observers in the set are read at all."""
+    Only sittings with two or more observers in the set are read at all (and of those, with
+    `only`, only these observations)."""
     scope = scope or make_scope(session=session, f=f)
     observers: dict[int, set[int]] = defaultdict(set)
     for s in scope.observations.values():
         observers[s.court_session_id].add(s.observer_id)
     shared = [
-        oid for oid, s in scope.observations.items() if len(observers[s.court_session_id]) >= 2
+        oid
+        for oid, s in scope.observations.items()
+        if len(observers[s.court_session_id]) >= 2 and (only is None or oid in only)
     ]
     if not shared:
         return []
@@ -821,8 +838,7 @@ def matched_hearings(
             )
         else:  # None for no answer
             answers = dict(zip(key_list, values, strict=True))
-        reference = (ref or "").strip().upper()
-        key = (cs_id, "case", reference) if reference else (cs_id, "pos", pos)
+        key = (cs_id, *pairs.match_key(ref, pos))
         groups[key][observer] = {
             "hearing_id": hid,
             "observation_id": oid,
@@ -873,7 +889,9 @@ def agreement(
     questions = {
         k: q for k, q in protocols.questions(level="hearing").items() if q.type in CATEGORICAL
     }
-    matched = matched_hearings(session=session, f=f, scope=scope, keys=questions)
+    scope = scope or make_scope(session=session, f=f)
+    paired, live = _paired_sittings(session, scope)
+    matched = matched_hearings(session=session, f=f, scope=scope, keys=questions, only=live)
     # Ordered by observer so Cohen's κ sees the same rater in the same place; identical
     # rating tuples are counted once with their number.
     tallies: dict[str, Counter[tuple[Any, ...]]] = defaultdict(Counter)
@@ -897,6 +915,9 @@ def agreement(
         for pair, n in Counter(zip(first, second, strict=True)).items():
             if pair[0] is not None and pair[1] is not None:
                 tallies[key][pair] += n
+    # Sittings whose two observations were paired when written: their figures as stored.
+    distances: list[float] = []
+    paired_hearings, distance_sum, scripts = _add_pairs(session, paired, questions, tallies)
     results = []
     for key, q in questions.items():
         tally = tallies.get(key)
@@ -914,15 +935,97 @@ def agreement(
                 "Cohen" if all(len(item) == 2 for item in tally) else "Fleiss",
             )
         )
-    distances = []
     for m in matched:
-        scripts = [h["script"] for h in m.hearings.values() if h["script"]]
-        for i in range(len(scripts)):
-            for j in range(i + 1, len(scripts)):
-                distances.append(stats.normalised_edit_distance(scripts[i], scripts[j]))
-    result = Agreement(matched, results, sum(distances) / len(distances) if distances else None)
+        found = [h["script"] for h in m.hearings.values() if h["script"]]
+        for i in range(len(found)):
+            for j in range(i + 1, len(found)):
+                distances.append(stats.normalised_edit_distance(found[i], found[j]))
+    compared = len(distances) + scripts
+    result = Agreement(
+        matched,
+        results,
+        (sum(distances) + distance_sum) / compared if compared else None,
+        paired_hearings=paired_hearings,
+        paired_observations=[o for pair in paired.values() for o in pair],
+    )
     result.reference = _against_reference(session, matched, questions)
     return result
+
+
+def _paired_sittings(
+    session: Session, scope: Scope
+) -> tuple[dict[int, list[tuple[Any, int, int]]], set[Any]]:
+    """The sittings with two or more observers in the set, told apart: those whose agreement
+    figures can be read from observation_pair (exactly two observations in the set, both
+    paired, neither a reference): court session → its two observations (id, observer,
+    court session), lower observer first; and the observations of all the others."""
+    by_sitting: dict[int, list[tuple[Any, int, int]]] = defaultdict(list)
+    for oid, s in scope.observations.items():
+        by_sitting[s.court_session_id].append((oid, s.observer_id, s.court_session_id))
+    shared = {cs: obs for cs, obs in by_sitting.items() if len({o[1] for o in obs}) >= 2}
+    ids = [o[0] for obs in shared.values() if len(obs) == 2 for o in obs]
+    ready: set[Any] = set()
+    for start in range(0, len(ids), 500):
+        ready.update(
+            oid
+            for (oid,) in _fetch(
+                session,
+                select(_oid(ObservationSummary.observation_id))
+                .join(Observation, Observation.id == ObservationSummary.observation_id)  # type: ignore[arg-type]
+                .where(
+                    _oid(ObservationSummary.observation_id).in_(ids[start : start + 500]),
+                    col(ObservationSummary.paired).is_(True),
+                    col(Observation.is_reference).is_(False),
+                ),
+            )
+        )
+    paired = {
+        cs: sorted(obs, key=lambda o: o[1])
+        for cs, obs in shared.items()
+        if len(obs) == 2 and all(o[0] in ready for o in obs)
+    }
+    live = {o[0] for cs, obs in shared.items() if cs not in paired for o in obs}
+    return paired, live
+
+
+def _add_pairs(
+    session: Session,
+    paired: dict[int, list[tuple[Any, int, int]]],
+    questions: Collection[str],
+    tallies: dict[str, Counter[tuple[Any, ...]]],
+) -> tuple[int, float, int]:
+    """Add the paired sittings' answer pairs to `tallies`; (matched hearings, sum of script
+    distances, scripts compared)."""
+    second_of = {obs[0][0]: obs[1][0] for obs in paired.values()}
+    firsts = list(second_of)
+    hearings, distance_sum, scripts = 0, 0.0, 0
+    wanted = set(questions)
+    table = ObservationPair
+    for start in range(0, len(firsts), 500):
+        for first, second, n, found, distance, compared in _fetch(
+            session,
+            select(
+                _oid(table.first_observation_id),
+                _oid(table.second_observation_id),
+                table.hearings,
+                table.tallies,
+                table.distance_sum,
+                table.scripts,
+            ).where(_oid(table.first_observation_id).in_(firsts[start : start + 500])),
+        ):
+            if second_of.get(first) != second:
+                continue  # the first's pair with an observation outside the set
+            hearings += n
+            distance_sum += distance
+            scripts += compared
+            if isinstance(found, str):  # SQLite gives JSON as text
+                found = json.loads(found)
+            for key, counts in found.items():
+                if key in wanted:
+                    tally = tallies[key]
+                    for a, b, k in counts:
+                        tally[a, b] += k
+    return hearings, distance_sum, scripts
 
 
 def _against_reference(
@@ -980,7 +1083,15 @@ def reference_candidates(
 ) -> list[dict[str, Any]]:
     """The observations of the matched sittings (the latest sittings first, at most `limit`),
     with observer and sitting, for a trainer to mark (or unmark) as the reference."""
-    seen: dict[Any, dict[str, Any]] = {}
+    seen: dict[Any, dict[str, Any]] = {
+        oid: {
+            "observation_id": oid,
+            "observer_id": observer,
+            "court_session_id": court_session,
+            "is_reference": False,
+        }
+        for oid, observer, court_session in agreement.paired_observations
+    }
     for m in agreement.matched:
         for observer, h in m.hearings.items():
             oid = h["observation_id"]

@@ -442,8 +442,8 @@ def _import_observation(
     )
     store.write_current_rows(
         session=session,
-        observation_id=entry.id,
+        observation=observation,
         hearings=entry.hearings,
+        definition=definition,
         session_answers=entry.session_answers,
-        absent_values=definition.absent_values(),
     )

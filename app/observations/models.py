@@ -159,6 +159,36 @@ class ObservationSummary(SQLModel, table=True):
     talk_ms: int
     speakers: dict[str, list[int]] = Field(default_factory=dict, sa_type=JSONType)
     questions: dict[str, list[int]] = Field(default_factory=dict, sa_type=JSONType)
+    # Its observation_pair rows are worked out (written since they exist, or rebuilt): else
+    # the comparison page works its agreement out from the hearings.
+    paired: bool = False
+
+
+class ObservationPair(SQLModel, table=True):
+    """Two observations of one sitting by two observers (the first is the lower observer
+    id's), as app.observations.pairs works them out: matched hearings, per categorical
+    question the answer pairs with their numbers ([[first's, second's, n], ...]), and the
+    normalised edit distances between matched hearings' scripts (sum, and how many)."""
+
+    __tablename__ = "observation_pair"
+
+    first_observation_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid, sa.ForeignKey("observation.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    second_observation_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid,
+            sa.ForeignKey("observation.id", ondelete="CASCADE"),
+            primary_key=True,
+            index=True,
+        )
+    )
+    hearings: int
+    tallies: dict[str, list[list[Any]]] = Field(default_factory=dict, sa_type=JSONType)
+    distance_sum: float
+    scripts: int
 
 
 class ObservationValue(SQLModel, table=True):

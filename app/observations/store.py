@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from app.observations import pairs
 from app.observations.models import (
     Answer,
     Hearing,
@@ -24,7 +25,7 @@ from app.observations.models import (
     ObservationValue,
     Turn,
 )
-from app.protocols.definition import parse_definition
+from app.protocols.definition import ProtocolDefinition, parse_definition
 from app.protocols.models import ProtocolVersion
 from app.sync.schemas import HearingIn, TurnIn
 
@@ -64,8 +65,9 @@ OBSERVATION_VALUE_COLUMNS = ("observation_id", "question_key", "value_text", "an
 
 
 def rebuild_summaries(connection: sa.Connection) -> None:
-    """Every observation's summaries computed again from its current rows, as
-    write_current_rows writes them: for rows written some other way (bench/synthetic.py)."""
+    """Every observation's summaries (and pairs) computed again from its current rows, as
+    write_current_rows writes them: for rows written some other way (bench/synthetic.py), and
+    the pairs of data stored before they existed ("courtwatch db rebuild-summaries")."""
     for table in SUMMARY_TABLES:
         connection.execute(sa.delete(table))
     connection.exec_driver_sql(
@@ -118,6 +120,7 @@ def rebuild_summaries(connection: sa.Connection) -> None:
     rows = [summary.row(oid) for oid, summary in summaries.items()]
     for start in range(0, len(rows), 1000):
         connection.execute(sa.insert(summary_table), rows[start : start + 1000])
+    pairs.rebuild_pairs(connection)
 
 
 class _Summary:
@@ -248,6 +251,7 @@ def delete_current_rows(*, session: Session, observation_id: uuid.UUID) -> None:
         hearing_table.c.observation_id == observation_id
     )
     session.execute(sa.delete(answer_table).where(answer_table.c.observation_id == observation_id))
+    pairs.delete_pairs(session=session, observation_id=observation_id)
     for table in SUMMARY_TABLES:
         session.execute(sa.delete(table).where(table.c.observation_id == observation_id))
     session.execute(sa.delete(turn_table).where(turn_table.c.hearing_id.in_(hearing_ids)))
@@ -260,19 +264,19 @@ def delete_current_rows(*, session: Session, observation_id: uuid.UUID) -> None:
 def write_current_rows(
     *,
     session: Session,
-    observation_id: uuid.UUID,
+    observation: Observation,
     hearings: Sequence[HearingIn],
+    definition: ProtocolDefinition,
     session_answers: dict[str, Any] | None = None,
-    absent_values: Mapping[str, Collection[str]] | None = None,
 ) -> None:
     """Replace an observation's hearing, answer, turn and hearing_speaker rows, and its
-    summaries (observation_summary, observation_value), with these.
+    summaries (observation_summary, observation_value, observation_pair), with these.
 
-    Session-level answers get answer rows too (hearing_id NULL) when given. `absent_values`
-    (ProtocolDefinition.absent_values of the observation's version) are the answer values
-    that mark the thing asked about absent.
+    `observation` is stored already (flushed); `definition` is its protocol version's.
+    Session-level answers get answer rows too (hearing_id NULL) when given.
     """
-    absent_values = absent_values or {}
+    observation_id = observation.id
+    absent_values = definition.absent_values()
     delete_current_rows(session=session, observation_id=observation_id)
     as_db = _uuid_for(session)
     obs_db = as_db(observation_id)
@@ -328,6 +332,19 @@ def write_current_rows(
     _driver_insert(session, turn_table, TURN_COLUMNS, turns)
     _driver_insert(session, speaker_table, SPEAKER_COLUMNS, speakers)
     session.execute(sa.insert(summary_table), [figures.row(observation_id)])
+    pairs.write_pairs(
+        session=session,
+        observation_id=observation_id,
+        observer_id=observation.observer_id,
+        court_session_id=observation.court_session_id,
+        hearings=[
+            (h.case_reference, h.position, row["script"], h.answers)
+            for h, row in sorted(
+                zip(hearings, hearing_rows, strict=True), key=lambda hr: hr[0].position
+            )
+        ],
+        keys=definition.categorical_keys(),
+    )
     _driver_insert(
         session,
         observation_value_table,

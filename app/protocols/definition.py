@@ -54,6 +54,7 @@ NAMES_WARNING = (
 DEFAULT_PROTOCOL_PATH = Path(__file__).with_name("default_sentencing.json")
 
 CHOICE_TYPES = frozenset({"single_choice", "multi_choice"})
+CATEGORICAL_TYPES = frozenset({"single_choice", "yes_no"})
 TEXT_TYPES = frozenset({"short_text", "long_text"})
 NUMERIC_TYPES = frozenset({"number", "count"})
 LEVEL_WORDS = {"session": "once per sitting", "hearing": "once per hearing"}
@@ -197,6 +198,11 @@ class ProtocolDefinition(_Model):
                 if values:
                     self._absent[question.key] = values
         return self._absent
+
+    def categorical_keys(self, level: Level = "hearing") -> list[str]:
+        """Questions answered with one category (single choice, yes/no): those observers'
+        agreement is measured on."""
+        return [q.key for q in self.questions(level) if q.type in CATEGORICAL_TYPES]
 
     def is_visible(
         self, question: Question, answers: dict[str, Any], context: dict[str, Any] | None = None

@@ -303,10 +303,10 @@ def _store(
     session.flush()
     store.write_current_rows(
         session=session,
-        observation_id=item.id,
+        observation=observation,
         hearings=item.hearings,
+        definition=protocols.get(item.protocol_version_id)[1],  # type: ignore[index]
         session_answers=item.session_answers,
-        absent_values=protocols.get(item.protocol_version_id)[1].absent_values(),  # type: ignore[index]
     )
     if item.assignment_id is not None:
         sessions_service.mark_assignment_status(

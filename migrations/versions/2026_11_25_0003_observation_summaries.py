@@ -3,9 +3,11 @@
 Per-observation figures written with the hearing rows, for the comparison page: one
 observation_summary row per observation (hearings, talk time, per role: turns, talk time,
 hearings spoken in, opened, closed; per hearing-level question: hearings answering, answers
-marking absence, "not observed") and observation_value, a tally of the hearing-level answer
-rows per question and value. Filled here from the rows already stored (as
-app.observations.store writes them).
+marking absence, "not observed"), observation_value (a tally of the hearing-level answer rows
+per question and value) and observation_pair (agreement figures between two observers'
+observations of one sitting). The first two are filled here from the rows already stored (as
+app.observations.store writes them); pairs are left to "courtwatch db rebuild-summaries" (until
+then the page works agreement out from the hearings).
 
 Revision ID: 0003
 Revises: 0002
@@ -38,9 +40,28 @@ def upgrade() -> None:
         sa.Column("talk_ms", sa.Integer(), nullable=False),
         sa.Column("speakers", JSON, nullable=False),
         sa.Column("questions", JSON, nullable=False),
+        sa.Column("paired", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["observation_id"], ["observation.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("observation_id"),
     )
+    op.create_table(
+        "observation_pair",
+        sa.Column("first_observation_id", sa.Uuid(), nullable=False),
+        sa.Column("second_observation_id", sa.Uuid(), nullable=False),
+        sa.Column("hearings", sa.Integer(), nullable=False),
+        sa.Column("tallies", JSON, nullable=False),
+        sa.Column("distance_sum", sa.Float(), nullable=False),
+        sa.Column("scripts", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["first_observation_id"], ["observation.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["second_observation_id"], ["observation.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("first_observation_id", "second_observation_id"),
+    )
+    with op.batch_alter_table("observation_pair", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_observation_pair_second_observation_id"),
+            ["second_observation_id"],
+            unique=False,
+        )
     op.create_table(
         "observation_value",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -88,6 +109,7 @@ def _fill_summaries(connection: sa.Connection, summary: sa.Table) -> None:
             "talk_ms": 0,
             "speakers": {},
             "questions": {},
+            "paired": False,  # observation_pair is left empty: agreement from the hearings
             "_absent": absent_by_version.get(version_id, {}),
         }
     for oid, n, talk in connection.execute(
@@ -159,4 +181,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_observation_value_cover")
         batch_op.drop_index(batch_op.f("ix_observation_value_observation_id"))
     op.drop_table("observation_value")
+    with op.batch_alter_table("observation_pair", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_observation_pair_second_observation_id"))
+    op.drop_table("observation_pair")
     op.drop_table("observation_summary")

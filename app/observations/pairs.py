@@ -1,0 +1,198 @@
+"""Observer agreement between two observations of one sitting, worked out when either is
+written: which hearings match, what each said to every categorical question, and how far
+apart their speaker scripts are. The comparison page then adds up a row per pair instead of
+reading every hearing of every doubly-observed sitting.
+
+Hearings match on the case reference (trimmed, upper case) or, without one, on their order in
+the sitting (app.analysis.service.matched_hearings uses the same key). Pairs are ordered by
+observer id (the first observation is the lower observer's), as Cohen's kappa needs the same
+rater in the same place.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from app.analysis import stats
+from app.observations.models import Hearing, Observation, ObservationPair, ObservationSummary
+from app.sessions.models import CourtSession
+
+pair_table = ObservationPair.__table__  # type: ignore[attr-defined]
+hearing_table = Hearing.__table__  # type: ignore[attr-defined]
+
+
+def match_key(case_reference: str | None, position: int) -> tuple[str, Any]:
+    """What a hearing is matched on within its sitting."""
+    reference = (case_reference or "").strip().upper()
+    return ("case", reference) if reference else ("pos", position)
+
+
+def comparable(value: Any) -> str | None:
+    """An answer as compared between observers: a non-blank text, else None."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def pair_figures(
+    first: Iterable[tuple[str | None, int, str, dict[str, Any]]],
+    second: Iterable[tuple[str | None, int, str, dict[str, Any]]],
+    keys: Collection[str],
+) -> dict[str, Any] | None:
+    """Two observations' hearings, each (case reference, position, script, answers): the
+    matched hearings, per question in `keys` the (first, second) answer pairs with their
+    numbers, and the scripts' normalised edit distances (summed, and how many). None when
+    no hearing matches."""
+    mine = {match_key(ref, pos): (script, answers) for ref, pos, script, answers in first}
+    theirs = {match_key(ref, pos): (script, answers) for ref, pos, script, answers in second}
+    matched = mine.keys() & theirs.keys()
+    if not matched:
+        return None
+    tallies: dict[str, dict[tuple[str, str], int]] = {}
+    distance, scripts = 0.0, 0
+    for key in matched:
+        (script_a, answers_a), (script_b, answers_b) = mine[key], theirs[key]
+        for question in keys:
+            a, b = comparable(answers_a.get(question)), comparable(answers_b.get(question))
+            if a is not None and b is not None:
+                counts = tallies.setdefault(question, {})
+                counts[a, b] = counts.get((a, b), 0) + 1
+        if script_a and script_b:
+            distance += stats.normalised_edit_distance(
+                stats.parse_script_key(script_a), stats.parse_script_key(script_b)
+            )
+            scripts += 1
+    return {
+        "hearings": len(matched),
+        "tallies": {
+            q: [[a, b, n] for (a, b), n in sorted(counts.items())] for q, counts in tallies.items()
+        },
+        "distance_sum": distance,
+        "scripts": scripts,
+    }
+
+
+def write_pairs(
+    *,
+    session: Session,
+    observation_id: uuid.UUID,
+    observer_id: int,
+    court_session_id: int,
+    hearings: Sequence[tuple[str | None, int, str, dict[str, Any]]],
+    keys: Collection[str],
+) -> None:
+    """Work out an observation's pairs with the other observers' observations of its sitting
+    (its old pairs are gone: delete_pairs), and mark its summary as paired.
+
+    The sitting's row is locked first (PostgreSQL), so that two observations of one sitting
+    written at once see each other: the second waits for the first to commit."""
+    session.execute(
+        sa.select(CourtSession.id).where(CourtSession.id == court_session_id).with_for_update()
+    )
+    peers = session.execute(
+        sa.select(Observation.id, Observation.observer_id).where(
+            Observation.court_session_id == court_session_id,
+            Observation.id != observation_id,
+            Observation.observer_id != observer_id,
+        )
+    ).all()
+    rows = []
+    for peer_id, peer_observer in peers:
+        theirs = [
+            (ref, pos, script, answers)
+            for ref, pos, script, answers in session.execute(
+                sa.select(
+                    hearing_table.c.case_reference,
+                    hearing_table.c.position,
+                    hearing_table.c.script,
+                    hearing_table.c.answers,
+                )
+                .where(hearing_table.c.observation_id == peer_id)
+                .order_by(hearing_table.c.position)
+            )
+        ]
+        if peer_observer < observer_id:
+            first, second, figures = peer_id, observation_id, pair_figures(theirs, hearings, keys)
+        else:
+            first, second, figures = observation_id, peer_id, pair_figures(hearings, theirs, keys)
+        if figures is not None:
+            rows.append({"first_observation_id": first, "second_observation_id": second, **figures})
+    if rows:
+        session.execute(sa.insert(pair_table), rows)
+    summary = ObservationSummary.__table__  # type: ignore[attr-defined]
+    session.execute(
+        sa.update(summary).where(summary.c.observation_id == observation_id).values(paired=True)
+    )
+
+
+def delete_pairs(*, session: Session, observation_id: uuid.UUID) -> None:
+    session.execute(
+        sa.delete(pair_table).where(
+            sa.or_(
+                pair_table.c.first_observation_id == observation_id,
+                pair_table.c.second_observation_id == observation_id,
+            )
+        )
+    )
+
+
+def rebuild_pairs(connection: sa.Connection) -> None:
+    """Every observation's pairs worked out again from the stored hearings (for rows written
+    some other way, and for data stored before pairs existed); every summary marked paired."""
+    from app.protocols.definition import parse_definition
+    from app.protocols.models import ProtocolVersion
+
+    connection.execute(sa.delete(pair_table))
+    keys = {
+        version_id: parse_definition(document).categorical_keys()
+        for version_id, document in connection.execute(
+            sa.select(ProtocolVersion.id, ProtocolVersion.definition)
+        )
+    }
+    by_sitting: dict[int, list[tuple[Any, int, int]]] = {}
+    for oid, observer, sitting, version_id in connection.execute(
+        sa.select(
+            Observation.id,
+            Observation.observer_id,
+            Observation.court_session_id,
+            Observation.protocol_version_id,
+        )
+    ):
+        by_sitting.setdefault(sitting, []).append((oid, observer, version_id))
+    shared = [obs for obs in by_sitting.values() if len({o[1] for o in obs}) >= 2]
+    wanted = [oid for obs in shared for oid, _, _ in obs]
+    hearings: dict[Any, list[tuple[str | None, int, str, dict[str, Any]]]] = {}
+    for start in range(0, len(wanted), 500):
+        for oid, ref, pos, script, answers in connection.execute(
+            sa.select(
+                hearing_table.c.observation_id,
+                hearing_table.c.case_reference,
+                hearing_table.c.position,
+                hearing_table.c.script,
+                hearing_table.c.answers,
+            )
+            .where(hearing_table.c.observation_id.in_(wanted[start : start + 500]))
+            .order_by(hearing_table.c.observation_id, hearing_table.c.position)
+        ):
+            hearings.setdefault(oid, []).append((ref, pos, script, answers))
+    rows = []
+    for observations in shared:
+        ordered = sorted(observations, key=lambda o: o[1])
+        for i, (first, first_observer, version_id) in enumerate(ordered):
+            for second, second_observer, _ in ordered[i + 1 :]:
+                if second_observer == first_observer:
+                    continue
+                figures = pair_figures(
+                    hearings.get(first, []), hearings.get(second, []), keys.get(version_id, [])
+                )
+                if figures is not None:
+                    rows.append(
+                        {"first_observation_id": first, "second_observation_id": second, **figures}
+                    )
+    for start in range(0, len(rows), 1000):
+        connection.execute(sa.insert(pair_table), rows[start : start + 1000])
+    summary = ObservationSummary.__table__  # type: ignore[attr-defined]
+    connection.execute(sa.update(summary).values(paired=True))
