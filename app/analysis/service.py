@@ -11,14 +11,17 @@ breakdown. Scripts' edit distances are computed once per distinct script, all at
 
 from __future__ import annotations
 
+import gc
 import heapq
 import json
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
@@ -206,50 +209,87 @@ class CellFigures:
     talk_ms: int = 0
     # role → [turns, talk ms, hearings the role spoke in, opened, closed]
     speakers: dict[str, list[int]] = field(default_factory=dict)
-    # question key → [hearings answering, answers marking absence, answers "not observed"]
-    questions: dict[str, list[int]] = field(default_factory=dict)
+
+
+def _json(document: Any) -> Any:
+    """A JSON column's value as the driver gives it: text on SQLite, parsed on PostgreSQL."""
+    return orjson.loads(document) if isinstance(document, str | bytes) else document or {}
+
+
+def _summaries(session: Session, scope: Scope) -> list[tuple[Any, ...]]:
+    """The set's observation_summary rows: (cell, hearings, talk ms, speakers, questions)."""
+    if "summaries" in scope.cache:
+        return scope.cache["summaries"]
+    cells = _cells(scope)
+    table = ObservationSummary
+    out = [
+        (cells[oid], hearings, talk_ms, _json(speakers), _json(questions))
+        for oid, hearings, talk_ms, speakers, questions in _fetch(
+            session,
+            select(
+                _oid(table.observation_id),
+                table.hearings,
+                table.talk_ms,
+                table.speakers,
+                table.questions,
+            ).where(*scope.where(table.observation_id)),
+        )
+        if oid in cells
+    ]
+    scope.cache["summaries"] = out
+    return out
 
 
 def _per_cell(session: Session, scope: Scope) -> dict[tuple[Any, ...], CellFigures]:
-    """Every cell's figures: one observation_summary row per observation, added up here (the
-    cells are nearly as many as the observations, so grouping in SQL would save nothing)."""
+    """Every cell's hearings, talk time and speakers, added up here from a summary row per
+    observation (the cells are nearly as many as the observations, so grouping in SQL would
+    save nothing)."""
     if "per_cell" in scope.cache:
         return scope.cache["per_cell"]
-    cells = _cells(scope)
     out: dict[tuple[Any, ...], CellFigures] = {}
-    table = ObservationSummary
-    loads = json.loads
-    for oid, hearings, talk_ms, speakers, questions in _fetch(
-        session,
-        select(
-            _oid(table.observation_id),
-            table.hearings,
-            table.talk_ms,
-            table.speakers,
-            table.questions,
-        ).where(*scope.where(table.observation_id)),
-    ):
-        cell = cells.get(oid)
-        if cell is None:
-            continue
+    for cell, hearings, talk_ms, speakers, _ in _summaries(session, scope):
         figures = out.get(cell)
         if figures is None:
             figures = out[cell] = CellFigures()
         figures.hearings += hearings
         figures.talk_ms += talk_ms
-        for into, document in ((figures.speakers, speakers), (figures.questions, questions)):
-            if not document:
-                continue
-            if document.__class__ is str:  # SQLite gives JSON as text
-                document = loads(document)
-            for key, numbers in document.items():
-                acc = into.get(key)
-                if acc is None:
-                    into[key] = numbers
-                else:
-                    for i, n in enumerate(numbers):
-                        acc[i] += n
+        into = figures.speakers
+        for role, numbers in speakers.items():
+            acc = into.get(role)
+            if acc is None:
+                into[role] = list(numbers)
+            else:
+                for i, n in enumerate(numbers):
+                    acc[i] += n
     scope.cache["per_cell"] = out
+    return out
+
+
+def _questions_per_cell(
+    session: Session, scope: Scope, keys: Iterable[str]
+) -> dict[tuple[Any, ...], dict[str, list[int]]]:
+    """Per cell and question in `keys`: [hearings answering, answer rows marking the thing
+    absent, answer rows "not observed"] (absence as each observation's own protocol version
+    defines it)."""
+    wanted = sorted(set(keys))
+    cache_key = ("questions", tuple(wanted))
+    if cache_key in scope.cache:
+        return scope.cache[cache_key]
+    out: dict[tuple[Any, ...], dict[str, list[int]]] = defaultdict(dict)
+    for cell, _, _, _, questions in _summaries(session, scope):
+        into = out[cell]
+        for key in wanted:
+            numbers = questions.get(key)
+            if numbers is None:
+                continue
+            acc = into.get(key)
+            if acc is None:
+                into[key] = list(numbers)
+            else:
+                acc[0] += numbers[0]
+                acc[1] += numbers[1]
+                acc[2] += numbers[2]
+    scope.cache[cache_key] = out
     return out
 
 
@@ -301,25 +341,11 @@ def _value_counts(
             .group_by(table.question_key, table.value_text),
         ):
             counts[key][value] = int(n)
-        wanted = set(keys)
-        for f in _per_cell(session, scope).values():
-            for key, numbers in f.questions.items():
-                if key in wanted:
-                    answered[key] += numbers[0]
+        for per_key in _questions_per_cell(session, scope, keys).values():
+            for key, numbers in per_key.items():
+                answered[key] += numbers[0]
     scope.cache[cache_key] = (counts, answered)
     return counts, answered
-
-
-def _gap_counts(
-    session: Session, scope: Scope, questions: dict[str, Question]
-) -> dict[tuple[Any, ...], dict[str, list[int]]]:
-    """Per cell and question: [hearings answered, answer rows marking the thing absent, answer
-    rows "not observed"] (absence as each observation's own protocol version defines it)."""
-    keys = set(questions)
-    return {
-        cell: {k: numbers for k, numbers in f.questions.items() if k in keys}
-        for cell, f in _per_cell(session, scope).items()
-    }
 
 
 # --- who speaks ------------------------------------------------------------------------------
@@ -503,9 +529,7 @@ def gaps(
     for cell, (n, _) in _hearings_per_cell(session, scope).items():
         per_version[_cell_group(cell, by)][cell[0]] += n
     counted: dict[tuple[Any, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for cell, per_key in _gap_counts(
-        session, scope, {k: q for k, (q, _) in questions.items()}
-    ).items():
+    for cell, per_key in _questions_per_cell(session, scope, questions).items():
         grp = _cell_group(cell, by)
         for key, figures in per_key.items():
             acc = counted[(grp, key)]
@@ -1018,9 +1042,7 @@ def _add_pairs(
             hearings += n
             distance_sum += distance
             scripts += compared
-            if isinstance(found, str):  # SQLite gives JSON as text
-                found = json.loads(found)
-            for key, counts in found.items():
+            for key, counts in _json(found).items():
                 if key in wanted:
                     tally = tallies[key]
                     for a, b, k in counts:
@@ -1160,10 +1182,37 @@ class Comparison:
     agreement: Agreement | None
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """CPython's cyclic garbage collector paused for the duration.
+
+    A comparison makes hundreds of thousands of short-lived tuples, lists and dicts, none of
+    them in reference cycles: reference counting frees them all, while the cyclic collector,
+    triggered every few hundred allocations, would walk them over and over (measured: a third
+    of the page's time on 100,000 hearings). Other threads may run meanwhile without it too;
+    it is switched back on by whoever switched it off."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def compare(
     *, session: Session, f: HearingFilter, breakdown_by: str = "judge", with_agreement: bool = True
 ) -> Comparison:
     """Every figure of the comparison page for one filter."""
+    with _cyclic_gc_paused():
+        return _compare(
+            session=session, f=f, breakdown_by=breakdown_by, with_agreement=with_agreement
+        )
+
+
+def _compare(
+    *, session: Session, f: HearingFilter, breakdown_by: str, with_agreement: bool
+) -> Comparison:
     if breakdown_by not in BREAKDOWNS:
         breakdown_by = "judge"
     scope = make_scope(session=session, f=f)
