@@ -11,6 +11,7 @@ from app.observations.models import (
     ObservationRevision,
     ObservationSummary,
     ObservationValue,
+    SpeakerRole,
     Turn,
 )
 from app.protocols.models import Protocol, ProtocolVersion
@@ -33,6 +34,7 @@ __all__ = [
     "ObservationValue",
     "Protocol",
     "ProtocolVersion",
+    "SpeakerRole",
     "Turn",
     "User",
 ]

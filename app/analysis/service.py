@@ -37,6 +37,8 @@ from app.observations.models import (
     ObservationPair,
     ObservationSummary,
     ObservationValue,
+    SpeakerRole,
+    role_code,
 )
 from app.protocols.definition import ProtocolDefinition, Question, parse_definition
 from app.protocols.models import Protocol, ProtocolVersion
@@ -605,34 +607,33 @@ def patterns(
     top: int = 10,
     departures: int = 10,
     scope: Scope | None = None,
-    roles: Iterable[str] = (),
 ) -> Patterns:
     """The most common scripts, how alike the hearings are, and which depart most.
 
-    The scripts are read as they are and counted here (cheaper than the database's GROUP BY
-    sort); each distinct script is coded one character per role (`roles`: the role keys
-    expected, any others are found too) and its edit distance computed once, weighted by how
-    many hearings have it."""
+    The scripts are read coded one character per role (Hearing.script_code) and counted here
+    (cheaper than the database's GROUP BY sort); each distinct script's edit distance to the
+    most common one is computed once, weighted by how many hearings have it."""
     scope = scope or make_scope(session=session, f=f)
     counted = Counter(
-        script
-        for (script,) in _fetch(
+        code
+        for (code,) in _fetch(
             session,
-            select(Hearing.script).where(
-                col(Hearing.script) != "", *scope.where(Hearing.observation_id)
+            select(Hearing.script_code).where(
+                col(Hearing.script_code) != "", *scope.where(Hearing.observation_id)
             ),
         )
     )
     if not counted:
         return Patterns(0, [], (), None, [])
-    keys = list(counted)
+    coded = list(counted)
     counts = list(counted.values())
     total = sum(counts)
-    codes = stats.role_codes(roles)
-    coded = stats.code_scripts(keys, codes)
-    roles_by_code = {code: role for role, code in codes.items()}
-    # Most common first, ties in the roles' alphabetical order (as the codes sort); only
-    # scripts as common as the top-th can rank.
+    roles_by_code = {
+        role_code(role_id): role
+        for role_id, role in session.exec(select(SpeakerRole.id, SpeakerRole.role)).all()
+    }
+    # Most common first, ties in the order the roles were first met (as the codes sort);
+    # only scripts as common as the top-th can rank.
     floor = heapq.nlargest(top, counts)[-1] if top > 0 else max(counts)
     ranked = heapq.nsmallest(
         max(top, 1),
@@ -640,10 +641,7 @@ def patterns(
         key=lambda i: (-counts[i], coded[i]),
     )
     modal = coded[ranked[0]]
-    distances = [
-        e / max(len(c), len(modal)) if max(len(c), len(modal)) else 0.0
-        for e, c in zip(stats.coded_distances(modal, coded), coded, strict=True)
-    ]
+    distances = stats.coded_distances(modal, coded)
     mean = sum(d * n for d, n in zip(distances, counts, strict=True)) / total
     # Farthest first, then the more common; only scripts as far as the departures-th can rank.
     far = heapq.nlargest(departures, distances)[-1] if departures > 0 else float("inf")
@@ -651,22 +649,24 @@ def patterns(
         (i for i, d in enumerate(distances) if d >= far and d > 0),
         key=lambda i: (-distances[i], -counts[i]),
     )[:departures]
-    worst_keys = {keys[i]: i for i in worst}
+    worst_keys = {coded[i]: i for i in worst}
     rows = []
     if worst_keys:
         found = session.exec(
-            select(Hearing.id, Hearing.script, Hearing.case_reference, CourtSession.session_date)
+            select(
+                Hearing.id, Hearing.script_code, Hearing.case_reference, CourtSession.session_date
+            )
             .join(Observation, Observation.id == Hearing.observation_id)  # type: ignore[arg-type]
             .join(CourtSession, CourtSession.id == Observation.court_session_id)  # type: ignore[arg-type]
-            .where(col(Hearing.script).in_(list(worst_keys)), *scope.f.conditions())
+            .where(col(Hearing.script_code).in_(list(worst_keys)), *scope.f.conditions())
             .order_by(col(CourtSession.session_date).desc())
         ).all()
         seen: dict[str, int] = defaultdict(int)
-        for hid, script, case_reference, session_date in found:
-            if seen[script] >= 2:  # a couple of examples per unusual script
+        for hid, code, case_reference, session_date in found:
+            if seen[code] >= 2:  # a couple of examples per unusual script
                 continue
-            seen[script] += 1
-            i = worst_keys[script]
+            seen[code] += 1
+            i = worst_keys[code]
             rows.append(
                 {
                     "hearing_id": hid,
@@ -1229,7 +1229,7 @@ def _compare(
         gaps_overall=gaps(**common, protocols=protocols),
         gaps_by_judge=by_judge,
         gaps_by_courtroom=by_courtroom,
-        patterns=patterns(**common, roles=protocols.roles),
+        patterns=patterns(**common),
         breakdown_by=breakdown_by,
         breakdown=breakdown(
             **common,

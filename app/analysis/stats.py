@@ -226,50 +226,16 @@ def edit_distances_to(pattern: Sequence[str], scripts: Sequence[Sequence[str]]) 
     return [Levenshtein.distance(pattern, s) for s in scripts]
 
 
-# Scripts coded one character per role: distances between short strings are rapidfuzz's
-# fastest case.
-CODE_BASE = 0x100
-_END = "\x00"  # between scripts in code_scripts' one pass; never part of a role key
-
-
-def role_codes(roles: Iterable[str]) -> dict[str, str]:
-    """role key → one character, in alphabetical order of the keys (so coded scripts sort as
-    their roles do)."""
-    return {role: chr(CODE_BASE + i) for i, role in enumerate(sorted(set(roles)))}
-
-
-def code_scripts(keys: Sequence[str], codes: dict[str, str]) -> list[str]:
-    """Script keys ('judge>prosecutor') coded one character per role, all in one pass (one
-    split, one join). Roles without a code get new ones (added to `codes`)."""
-    if not keys:
-        return []
-    tokens = (
-        _END.join(keys)
-        .replace(_END, f"{SCRIPT_SEPARATOR}{_END}{SCRIPT_SEPARATOR}")
-        .split(SCRIPT_SEPARATOR)
-    )
-    table = _Codes(codes)
-    table.update({_END: _END, "": ""})
-    return "".join(map(table.__getitem__, tokens)).split(_END)
-
-
-class _Codes(dict[str, str]):
-    """A coding table that codes a role it has not seen (and adds it to `codes`)."""
-
-    def __init__(self, codes: dict[str, str]) -> None:
-        super().__init__(codes)
-        self.codes = codes
-
-    def __missing__(self, role: str) -> str:
-        code = self[role] = self.codes[role] = chr(CODE_BASE + len(self.codes))
-        return code
+# Scripts coded one character per role (app.observations.models.SpeakerRole): distances
+# between short strings are rapidfuzz's fastest case.
 
 
 def decode_script(coded: str, roles_by_code: dict[str, str]) -> tuple[str, ...]:
     return tuple(roles_by_code[c] for c in coded)
 
 
-def coded_distances(pattern: str, coded: Iterable[str]) -> list[int]:
-    """Edit distance from the coded script `pattern` to each coded script."""
-    distance = Levenshtein.distance
+def coded_distances(pattern: str, coded: Iterable[str]) -> list[float]:
+    """Normalised edit distance (as normalised_edit_distance) from the coded script `pattern`
+    to each coded script."""
+    distance = Levenshtein.normalized_distance
     return [distance(pattern, c) for c in coded]

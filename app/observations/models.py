@@ -68,6 +68,31 @@ class Hearing(SQLModel, table=True):
     first_role: str | None = Field(default=None, max_length=40)
     last_role: str | None = Field(default=None, max_length=40)
     script: str = ""  # speaker roles with consecutive repeats merged, joined by ">"
+    # The same script one character per role (SpeakerRole.code): compared in bulk.
+    script_code: str = Field(default="", sa_column_kwargs={"server_default": ""})
+
+
+class SpeakerRole(SQLModel, table=True):
+    """Every speaker role key met in a script, with a number of its own: a script is stored
+    coded one character per role too (Hearing.script_code), for the comparison page's
+    counting and edit distances. Rows are only ever added."""
+
+    __tablename__ = "speaker_role"
+
+    id: int | None = Field(default=None, primary_key=True)
+    role: str = Field(max_length=40, unique=True)
+
+    @property
+    def code(self) -> str:
+        return role_code(self.id)  # type: ignore[arg-type]
+
+
+CODE_BASE = 0x100
+
+
+def role_code(role_id: int) -> str:
+    """The character a speaker role stands as in a coded script."""
+    return chr(CODE_BASE + role_id)
 
 
 class Answer(SQLModel, table=True):

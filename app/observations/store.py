@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlmodel import Session
 
 from app.observations import pairs
@@ -23,7 +25,9 @@ from app.observations.models import (
     Observation,
     ObservationSummary,
     ObservationValue,
+    SpeakerRole,
     Turn,
+    role_code,
 )
 from app.protocols.definition import ProtocolDefinition, parse_definition
 from app.protocols.models import ProtocolVersion
@@ -38,6 +42,7 @@ answer_table = Answer.__table__  # type: ignore[attr-defined]
 turn_table = Turn.__table__  # type: ignore[attr-defined]
 speaker_table = HearingSpeaker.__table__  # type: ignore[attr-defined]
 summary_table = ObservationSummary.__table__  # type: ignore[attr-defined]
+speaker_role_table = SpeakerRole.__table__  # type: ignore[attr-defined]
 observation_value_table = ObservationValue.__table__  # type: ignore[attr-defined]
 SUMMARY_TABLES = (summary_table, observation_value_table)
 
@@ -64,10 +69,62 @@ SPEAKER_COLUMNS = ("hearing_id", "role", "turn_count", "talk_ms")
 OBSERVATION_VALUE_COLUMNS = ("observation_id", "question_key", "value_text", "answers")
 
 
+def speaker_codes(connection: sa.Connection, roles: Collection[str]) -> dict[str, str]:
+    """role → its character in coded scripts (SpeakerRole), numbering the roles not met
+    before (two writers numbering one role at once both get the one number)."""
+    if not roles:
+        return {}
+    table = speaker_role_table
+    wanted = sorted(set(roles))
+    found = dict(
+        connection.execute(
+            sa.select(table.c.role, table.c.id).where(table.c.role.in_(wanted))
+        ).all()
+    )
+    missing = [role for role in wanted if role not in found]
+    if missing:
+        dialect = connection.dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            module = sqlite_dialect if dialect == "sqlite" else postgresql_dialect
+            statement: Any = module.insert(table).on_conflict_do_nothing(index_elements=["role"])
+        else:
+            statement = sa.insert(table)
+        connection.execute(statement, [{"role": role} for role in missing])
+        found.update(
+            connection.execute(
+                sa.select(table.c.role, table.c.id).where(table.c.role.in_(missing))
+            ).all()
+        )
+    return {role: role_code(role_id) for role, role_id in found.items()}
+
+
+def code_script(script: str, codes: dict[str, str]) -> str:
+    """A script key ("judge>prosecutor") coded one character per role."""
+    return "".join(codes[role] for role in script.split(SCRIPT_SEPARATOR) if role)
+
+
+def code_all_scripts(connection: sa.Connection) -> None:
+    """Every stored hearing's script_code worked out from its script."""
+    rows = connection.execute(
+        sa.select(hearing_table.c.id, hearing_table.c.script).where(hearing_table.c.script != "")
+    ).all()
+    roles = {role for _, script in rows for role in script.split(SCRIPT_SEPARATOR) if role}
+    codes = speaker_codes(connection, sorted(roles))
+    updates = [{"hid": hid, "code": code_script(script, codes)} for hid, script in rows]
+    statement = (
+        sa.update(hearing_table)
+        .where(hearing_table.c.id == sa.bindparam("hid"))
+        .values(script_code=sa.bindparam("code"))
+    )
+    for start in range(0, len(updates), 5000):
+        connection.execute(statement, updates[start : start + 5000])
+
+
 def rebuild_summaries(connection: sa.Connection) -> None:
     """Every observation's summaries (and pairs) computed again from its current rows, as
     write_current_rows writes them: for rows written some other way (bench/synthetic.py), and
     the pairs of data stored before they existed ("courtwatch db rebuild-summaries")."""
+    code_all_scripts(connection)
     for table in SUMMARY_TABLES:
         connection.execute(sa.delete(table))
     connection.exec_driver_sql(
@@ -285,6 +342,7 @@ def write_current_rows(
     turns: list[tuple] = []
     speakers: list[tuple] = []
     figures = _Summary(absent_values)
+    codes = speaker_codes(session.connection(), {t.role for h in hearings for t in h.turns})
     values: dict[tuple[str, str | None], int] = {}  # (question key, value) → answer rows
     if session_answers:
         answers.extend(
@@ -308,6 +366,7 @@ def write_current_rows(
                 "first_role": summary.first_role,
                 "last_role": summary.last_role,
                 "script": summary.script,
+                "script_code": code_script(summary.script, codes),
             }
         )
         rows = [

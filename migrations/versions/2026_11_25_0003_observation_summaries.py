@@ -1,13 +1,14 @@
 """observation summaries
 
-Per-observation figures written with the hearing rows, for the comparison page: one
-observation_summary row per observation (hearings, talk time, per role: turns, talk time,
+For the comparison page: speaker scripts coded one character per role (speaker_role numbers
+the roles; hearing.script_code), and per-observation figures written with the hearing rows:
+one observation_summary row per observation (hearings, talk time, per role: turns, talk time,
 hearings spoken in, opened, closed; per hearing-level question: hearings answering, answers
 marking absence, "not observed"), observation_value (a tally of the hearing-level answer rows
 per question and value) and observation_pair (agreement figures between two observers'
-observations of one sitting). The first two are filled here from the rows already stored (as
-app.observations.store writes them); pairs are left to "courtwatch db rebuild-summaries" (until
-then the page works agreement out from the hearings).
+observations of one sitting). All but the pairs are filled here from the rows already stored
+(as app.observations.store writes them); pairs are left to "courtwatch db rebuild-summaries"
+(until then the page works agreement out from the hearings).
 
 Revision ID: 0003
 Revises: 0002
@@ -33,6 +34,22 @@ JSON = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
 def upgrade() -> None:
+    op.create_table(
+        "speaker_role",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("role"),
+    )
+    # A plain ADD COLUMN (no batch mode: on SQLite that copies the table, and dropping the old
+    # one would cascade to the answers, turns and speakers of every hearing).
+    op.add_column(
+        "hearing",
+        sa.Column(
+            "script_code", sqlmodel.sql.sqltypes.AutoString(), server_default="", nullable=False
+        ),
+    )
+    _code_scripts(op.get_bind())
     summary = op.create_table(
         "observation_summary",
         sa.Column("observation_id", sa.Uuid(), nullable=False),
@@ -90,6 +107,32 @@ def upgrade() -> None:
         """
     )
     _fill_summaries(op.get_bind(), summary)
+
+
+def _code_scripts(connection: sa.Connection) -> None:
+    """Number every role met in a stored script (in alphabetical order) and store each
+    hearing's script coded one character per role (as app.observations.store does)."""
+    scripts = connection.execute(
+        sa.text("SELECT id, script FROM hearing WHERE script <> ''")
+    ).all()
+    roles = sorted({role for _, script in scripts for role in script.split(">") if role})
+    if roles:
+        connection.execute(
+            sa.text("INSERT INTO speaker_role (role) VALUES (:role)"), [{"role": r} for r in roles]
+        )
+    codes = {
+        role: chr(0x100 + role_id)
+        for role_id, role in connection.execute(sa.text("SELECT id, role FROM speaker_role"))
+    }
+    updates = [
+        {"id": hid, "code": "".join(codes[r] for r in script.split(">") if r)}
+        for hid, script in scripts
+    ]
+    for start in range(0, len(updates), 5000):
+        connection.execute(
+            sa.text("UPDATE hearing SET script_code = :code WHERE id = :id"),
+            updates[start : start + 5000],
+        )
 
 
 def _fill_summaries(connection: sa.Connection, summary: sa.Table) -> None:
@@ -185,3 +228,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_observation_pair_second_observation_id"))
     op.drop_table("observation_pair")
     op.drop_table("observation_summary")
+    op.execute("ALTER TABLE hearing DROP COLUMN script_code")  # SQLite 3.35+, PostgreSQL
+    op.drop_table("speaker_role")

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from app.db import downgrade, upgrade
+from app.observations.models import role_code
 from app.observations.store import rebuild_summaries
 from tests.analysis.builders import comparison_definition, hearing, send_observation
 from tests.analysis.conftest import COURT_A, COURT_B
@@ -172,4 +173,14 @@ def test_migration_0003_fills_the_summaries_from_stored_rows(app, db, volunteer,
     engine = sa.create_engine(database_url)
     with Session(engine) as session:
         assert _summaries(session) == written
+        # every script coded again, one character per role
+        roles = dict(
+            (role_code(i), role)
+            for i, role in session.connection().exec_driver_sql("SELECT id, role FROM speaker_role")
+        )
+        scripts = (
+            session.connection().exec_driver_sql("SELECT script, script_code FROM hearing").all()
+        )
+        assert len(scripts) == 4
+        assert all(">".join(roles[c] for c in code) == script for script, code in scripts)
     engine.dispose()
