@@ -85,7 +85,7 @@ def write_pairs(
     keys: Collection[str],
 ) -> None:
     """Work out an observation's pairs with the other observers' observations of its sitting
-    (its old pairs are gone: delete_pairs), and mark its summary as paired.
+    (its old pairs are gone: delete_pairs); its summary is written as paired.
 
     The sitting's row is locked first (PostgreSQL), so that two observations of one sitting
     written at once see each other: the second waits for the first to commit."""
@@ -122,10 +122,6 @@ def write_pairs(
             rows.append({"first_observation_id": first, "second_observation_id": second, **figures})
     if rows:
         session.execute(sa.insert(pair_table), rows)
-    summary = ObservationSummary.__table__  # type: ignore[attr-defined]
-    session.execute(
-        sa.update(summary).where(summary.c.observation_id == observation_id).values(paired=True)
-    )
 
 
 def delete_pairs(*, session: Session, observation_id: uuid.UUID) -> None:

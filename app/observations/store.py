@@ -390,7 +390,8 @@ def write_current_rows(
     _driver_insert(session, answer_table, ANSWER_COLUMNS, answers)
     _driver_insert(session, turn_table, TURN_COLUMNS, turns)
     _driver_insert(session, speaker_table, SPEAKER_COLUMNS, speakers)
-    session.execute(sa.insert(summary_table), [figures.row(observation_id)])
+    # paired: its pairs are worked out just below, in this transaction
+    session.execute(sa.insert(summary_table), [{**figures.row(observation_id), "paired": True}])
     pairs.write_pairs(
         session=session,
         observation_id=observation_id,
