@@ -112,9 +112,7 @@ def upgrade() -> None:
 def _code_scripts(connection: sa.Connection) -> None:
     """Number every role met in a stored script (in alphabetical order) and store each
     hearing's script coded one character per role (as app.observations.store does)."""
-    scripts = connection.execute(
-        sa.text("SELECT id, script FROM hearing WHERE script <> ''")
-    ).all()
+    scripts = connection.execute(sa.text("SELECT id, script FROM hearing WHERE script <> ''")).all()
     roles = sorted({role for _, script in scripts for role in script.split(">") if role})
     if roles:
         connection.execute(
