@@ -190,6 +190,7 @@ def main() -> None:
         child(args.child, args.db, args.out)
         return
 
+    from app.db import upgrade
     from bench.synthetic import generate
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cw-export-"))
@@ -202,6 +203,8 @@ def main() -> None:
             t0 = time.perf_counter()
             generate(database, hearings=size)
             print(f"\nseeded {size:,} hearings in {time.perf_counter() - t0:.1f} s")
+        else:
+            upgrade(f"sqlite:///{database}")  # seeded before a later migration
         counts = row_counts(database)
         rows = sum(counts.values())
         print(
