@@ -73,15 +73,10 @@ class Page:
 
 
 @dataclass
-class HearingRow:
-    id: uuid.UUID
-    observation_id: uuid.UUID
-    position: int
-    case_reference: str | None
-    turn_count: int
-    talk_ms: int
-    first_role: str | None
-    # the columns of _base_columns(), in order
+class SittingColumns:
+    """What both lists show of an observation's sitting, observer and protocol (the
+    columns of _base_columns(), in order)."""
+
     session_date: date
     court: str
     courtroom: str
@@ -95,6 +90,17 @@ class HearingRow:
     @property
     def calendar_label(self) -> str:
         return CALENDAR_LABELS.get(self.calendar_type, self.calendar_type)
+
+
+@dataclass
+class HearingRow(SittingColumns):
+    id: uuid.UUID
+    observation_id: uuid.UUID
+    position: int
+    case_reference: str | None
+    turn_count: int
+    talk_ms: int
+    first_role: str | None
 
 
 def _base_columns() -> list[Any]:
@@ -127,6 +133,25 @@ def _count(session: Session, query: Any) -> int:
     return int(session.exec(select(sa.func.count()).select_from(query.subquery())).one())
 
 
+def _page(
+    session: Session,
+    query: Any,
+    *,
+    row: type[SittingColumns],
+    limit: int,
+    cursor_of: Any,
+    total: int,
+    is_first: bool,
+) -> Page:
+    """One page of `query` (ordered, and past the cursor already) as `row`s; the next page's
+    cursor when there is one."""
+    rows = [row(*r) for r in session.exec(query.limit(limit + 1)).all()]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(cursor_of(rows[-1])) if more else None
+    return Page(rows=rows, total=total, next_cursor=cursor, is_first=is_first)
+
+
 def list_hearings(
     *, session: Session, f: HearingFilter, after: str | None = None, limit: int = PAGE_SIZE
 ) -> Page:
@@ -140,6 +165,7 @@ def list_hearings(
     total = _count(session, base)
     query = _joined(
         select(
+            *_base_columns(),
             Hearing.id,
             Hearing.observation_id,
             Hearing.position,
@@ -147,7 +173,6 @@ def list_hearings(
             Hearing.turn_count,
             Hearing.talk_ms,
             Hearing.first_role,
-            *_base_columns(),
         ).join(Observation, col(Observation.id) == Hearing.observation_id)
     ).where(*f.conditions())
     key = decode_cursor(after, 3)
@@ -169,42 +194,28 @@ def list_hearings(
                     ),
                 )
             )
-    query = query.order_by(
-        sa.desc(CourtSession.session_date), sa.desc(Observation.id), Hearing.position
-    ).limit(limit + 1)
-    rows = [HearingRow(*r) for r in session.exec(query).all()]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = (
-        encode_cursor([rows[-1].session_date, rows[-1].observation_id, rows[-1].position])
-        if more
-        else None
+    return _page(
+        session,
+        query.order_by(
+            sa.desc(CourtSession.session_date), sa.desc(Observation.id), Hearing.position
+        ),
+        row=HearingRow,
+        limit=limit,
+        cursor_of=lambda r: [r.session_date, r.observation_id, r.position],
+        total=total,
+        is_first=key is None,
     )
-    return Page(rows=rows, total=total, next_cursor=cursor, is_first=key is None)
 
 
 # --- the observation list --------------------------------------------------------------------
 
 
 @dataclass
-class ObservationRow:
+class ObservationRow(SittingColumns):
     id: uuid.UUID
     client_edited_at: datetime
     revision_count: int
     hearing_count: int
-    session_date: date
-    court: str
-    courtroom: str
-    judge: str | None
-    calendar_type: str
-    observer: str
-    status: str
-    protocol: str
-    protocol_version: int
-
-    @property
-    def calendar_label(self) -> str:
-        return CALENDAR_LABELS.get(self.calendar_type, self.calendar_type)
 
 
 def list_observations(
@@ -224,11 +235,11 @@ def list_observations(
     )
     query = _joined(
         select(
+            *_base_columns(),
             Observation.id,
             Observation.client_edited_at,
             Observation.revision_count,
             hearing_count,
-            *_base_columns(),
         )
     ).where(*f.conditions())
     key = decode_cursor(after, 2)
@@ -244,14 +255,15 @@ def list_observations(
                     sa.and_(CourtSession.session_date == k_date, col(Observation.id) < k_obs),
                 )
             )
-    query = query.order_by(sa.desc(CourtSession.session_date), sa.desc(Observation.id)).limit(
-        limit + 1
+    return _page(
+        session,
+        query.order_by(sa.desc(CourtSession.session_date), sa.desc(Observation.id)),
+        row=ObservationRow,
+        limit=limit,
+        cursor_of=lambda r: [r.session_date, r.id],
+        total=total,
+        is_first=key is None,
     )
-    rows = [ObservationRow(*r) for r in session.exec(query).all()]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = encode_cursor([rows[-1].session_date, rows[-1].id]) if more else None
-    return Page(rows=rows, total=total, next_cursor=cursor, is_first=key is None)
 
 
 # --- one observation, one hearing ------------------------------------------------------------
