@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -19,42 +19,37 @@ from app.templating import render
 router = APIRouter(include_in_schema=False)
 
 
-def _list_context(request: Request, session: SessionDep) -> tuple[HearingFilter, dict[str, Any]]:
+def _list_page(
+    request: Request, session: SessionDep, lister: Callable[..., browse.Page], template: str
+) -> Response:
+    """A filtered, paged list (422 with the fields named when the filter has bad values)."""
     f, errors = HearingFilter.parse(dict(request.query_params))
-    return f, {
-        "form": f.to_params(),
-        "errors": errors,
-        "choices": filter_choices(session),
-        "filter_query": urlencode(f.to_params()),
-    }
+    page = lister(
+        session=session, f=f, after=request.query_params.get("after"), limit=browse.PAGE_SIZE
+    )
+    return render(
+        request,
+        template,
+        {
+            "form": f.to_params(),
+            "errors": errors,
+            "choices": filter_choices(session),
+            "filter_query": urlencode(f.to_params()),
+            "page": page,
+            "filter": f,
+        },
+        status_code=422 if errors else 200,
+    )
 
 
 @router.get("/hearings", name="observations:hearings")
 def hearings_page(request: Request, session: SessionDep, user: StaffUser) -> Response:
-    f, ctx = _list_context(request, session)
-    page = browse.list_hearings(
-        session=session, f=f, after=request.query_params.get("after"), limit=browse.PAGE_SIZE
-    )
-    return render(
-        request,
-        "observations/hearings.html",
-        {**ctx, "page": page, "filter": f},
-        status_code=422 if ctx["errors"] else 200,
-    )
+    return _list_page(request, session, browse.list_hearings, "observations/hearings.html")
 
 
 @router.get("/observations", name="observations:list")
 def observations_page(request: Request, session: SessionDep, user: StaffUser) -> Response:
-    f, ctx = _list_context(request, session)
-    page = browse.list_observations(
-        session=session, f=f, after=request.query_params.get("after"), limit=browse.PAGE_SIZE
-    )
-    return render(
-        request,
-        "observations/list.html",
-        {**ctx, "page": page, "filter": f},
-        status_code=422 if ctx["errors"] else 200,
-    )
+    return _list_page(request, session, browse.list_observations, "observations/list.html")
 
 
 @router.get("/hearings/{hearing_id}", name="observations:hearing")
