@@ -84,18 +84,22 @@ def set_filter(observation_set: ObservationSet) -> HearingFilter:
     return HearingFilter.parse(observation_set.filters or {})[0]
 
 
+def _set_in(name: str, description: str) -> SetIn:
+    """A set's name and description checked; SetInvalid with field messages."""
+    try:
+        return SetIn(name=name, description=description)
+    except ValidationError as exc:
+        raise SetInvalid(
+            "The set could not be saved.",
+            errors=[{"loc": k, "msg": v} for k, v in field_errors(exc).items()],
+        ) from None
+
+
 def create_set(
     *, session: Session, name: str, description: str, f: HearingFilter, owner_id: int
 ) -> ObservationSet:
     """Name and keep a filter; SetInvalid with field messages when the name is missing."""
-    try:
-        data = SetIn(name=name, description=description)
-    except ValidationError as exc:
-        errors = field_errors(exc)
-        raise SetInvalid(
-            "The set could not be saved.",
-            errors=[{"loc": k, "msg": v} for k, v in errors.items()],
-        ) from None
+    data = _set_in(name, description)
     observation_set = ObservationSet(
         name=data.name, description=data.description, filters=f.to_params(), owner_id=owner_id
     )
@@ -108,14 +112,7 @@ def create_set(
 def update_set(
     *, session: Session, observation_set: ObservationSet, name: str, description: str
 ) -> ObservationSet:
-    try:
-        data = SetIn(name=name, description=description)
-    except ValidationError as exc:
-        errors = field_errors(exc)
-        raise SetInvalid(
-            "The set could not be saved.",
-            errors=[{"loc": k, "msg": v} for k, v in errors.items()],
-        ) from None
+    data = _set_in(name, description)
     observation_set.name = data.name
     observation_set.description = data.description
     observation_set.updated_at = utcnow()
