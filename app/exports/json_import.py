@@ -26,6 +26,7 @@ from app.db import utcnow
 from app.errors import DomainError
 from app.exports.schemas import ExportDocument, ObservationEntry, ObserverEntry, ProtocolEntry
 from app.exports.service import PLACEHOLDER_DOMAIN, pseudonym
+from app.observations import service as observations_service
 from app.observations import store
 from app.observations.models import Hearing, Observation, ObservationRevision, ObservationStatus
 from app.protocols.definition import (
@@ -371,13 +372,9 @@ def _import_observation(
     digest = _content_hash(entry)
     existing = session.get(Observation, entry.id)
     if existing is not None:
-        seen = session.exec(
-            select(ObservationRevision.id).where(
-                ObservationRevision.observation_id == entry.id,
-                ObservationRevision.payload_hash == digest,
-            )
-        ).first()
-        if seen is not None:
+        if observations_service.has_revision(
+            session=session, observation_id=entry.id, payload_hash=digest
+        ):
             result.unchanged += 1
             return
         if not _is_newer(entry, existing):

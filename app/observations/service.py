@@ -10,7 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.observations.models import Hearing, Observation, ObservationStatus, Turn
+from app.observations.models import (
+    Hearing,
+    Observation,
+    ObservationRevision,
+    ObservationStatus,
+    Turn,
+)
 from app.sessions.models import Court, CourtSession, Judge
 
 # Drafts larger than this many are not all put in a pack; the newest come first.
@@ -107,6 +113,19 @@ def observation_document(
 
 def get_observation(*, session: Session, observation_id: uuid.UUID) -> Observation | None:
     return session.get(Observation, observation_id)
+
+
+def has_revision(*, session: Session, observation_id: uuid.UUID, payload_hash: str) -> bool:
+    """Whether this content was stored for the observation already (as any revision)."""
+    return (
+        session.exec(
+            select(ObservationRevision.id).where(
+                ObservationRevision.observation_id == observation_id,
+                ObservationRevision.payload_hash == payload_hash,
+            )
+        ).first()
+        is not None
+    )
 
 
 def list_observations_for(

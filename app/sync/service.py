@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from app.auth.models import User
 from app.db import utcnow
+from app.observations import service as observations_service
 from app.observations import store
 from app.observations.models import Hearing, Observation, ObservationRevision, ObservationStatus
 from app.protocols.definition import (
@@ -217,13 +218,9 @@ def _store(
         )
     digest = payload_hash(raw)
     if existing is not None:
-        seen = session.exec(
-            select(ObservationRevision.revision).where(
-                ObservationRevision.observation_id == item.id,
-                ObservationRevision.payload_hash == digest,
-            )
-        ).first()
-        if seen is not None:
+        if observations_service.has_revision(
+            session=session, observation_id=item.id, payload_hash=digest
+        ):
             return ItemResult(
                 id=item.id, index=index, result="unchanged", revision=existing.current_revision
             )
