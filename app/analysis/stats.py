@@ -221,11 +221,6 @@ def interpret_kappa(k: float | None) -> str:
 # --- many edit distances at once ----------------------------------------------------------------
 
 
-def edit_distances_to(pattern: Sequence[str], scripts: Sequence[Sequence[str]]) -> list[int]:
-    """edit_distance(pattern, s) for every s in scripts."""
-    return [Levenshtein.distance(pattern, s) for s in scripts]
-
-
 # Scripts coded one character per role (app.observations.models.SpeakerRole): distances
 # between short strings are rapidfuzz's fastest case.
 
