@@ -162,7 +162,9 @@ def rebuild_summaries(connection: sa.Connection) -> None:
             speakers.talk_ms,
             hearings.first_role == speakers.role,
             hearings.last_role == speakers.role,
-        ).join(speaker_table, speakers.hearing_id == hearings.id)
+        )
+        .join(speaker_table, speakers.hearing_id == hearings.id)
+        .execution_options(yield_per=20_000)  # streamed: a row per hearing and role
     ):
         summaries[oid].add_speaker(role, turns, talk, bool(first), bool(last))
     answers = answer_table.c
@@ -172,6 +174,7 @@ def rebuild_summaries(connection: sa.Connection) -> None:
         )
         .where(answers.hearing_id.is_not(None))
         .order_by(answers.observation_id, answers.hearing_id)
+        .execution_options(yield_per=20_000)  # streamed: a row per answer
     ):
         summaries[oid].add_answer(hid, key, value)
     rows = [summary.row(oid) for oid, summary in summaries.items()]
