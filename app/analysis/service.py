@@ -1,12 +1,15 @@
 """Comparison over a filtered set of hearings: who speaks, who decides, what happens, gaps,
 patterns, breakdowns and observer agreement.
 
-SQL does the counting, per observation (GROUP BY over answer, hearing and hearing_speaker rows
-read in the order of covering indexes; no restriction at all when the filter keeps everything),
-and Python groups the few thousand observations by judge, courtroom, calendar type, month and
-protocol version (a "cell"), so one pass over the answers serves the overall figures and every
-breakdown. Scripts' edit distances are computed once per distinct script, all at once
-(stats.script_distances); agreement reads only sittings that two or more volunteers observed.
+The counting is done when observations are written (app.observations.store and pairs): one
+observation_summary row per observation, answer values counted per observation
+(observation_value), agreement per pair of observers of a sitting (observation_pair) and each
+hearing's script coded one character per role (hearing.script_code). Here the few thousand
+summary rows are grouped by judge, courtroom, calendar type, month and protocol version (a
+"cell"), so one pass serves the overall figures and every breakdown; values are counted in SQL
+in index order; each distinct script's edit distance is computed once; agreement is worked out
+from the hearings only for sittings the pairs do not cover (three or more observers, a
+reference, or not yet paired).
 """
 
 from __future__ import annotations
@@ -159,9 +162,8 @@ class Scope:
     """The observations a filter keeps, with what they are grouped by, and the grouped counts
     the sections share (each read from the database at most once per page).
 
-    Every query below counts per observation (or per question, observation and value), which
-    SQL does in index order; the few thousand observations are then grouped in Python, so one
-    pass over the answers serves the overall figures and every breakdown alike."""
+    The figures are read per observation (a summary row each) and grouped here by cell, so
+    one pass serves the overall figures and every breakdown alike."""
 
     f: HearingFilter
     observations: dict[Any, Sitting]
