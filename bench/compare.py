@@ -28,8 +28,9 @@ from sqlmodel import Session, select
 
 from app.auth.models import Role, User
 from app.config import Settings
-from app.db import upgrade
+from app.db import make_engine, upgrade
 from app.main import create_app
+from app.observations.store import rebuild_summaries
 from app.sessions.models import Judge
 from bench.synthetic import generate
 from tests.conftest import login
@@ -53,6 +54,14 @@ def main() -> None:
     database = args.db or workdir / "compare.db"
     if args.db and args.db.exists() and not args.reseed:
         upgrade(f"sqlite:///{database}")  # a file seeded before a later migration
+        engine = make_engine(f"sqlite:///{database}")
+        with engine.begin() as connection:
+            unpaired = connection.exec_driver_sql(
+                "SELECT count(*) FROM observation_summary WHERE NOT paired"
+            ).scalar_one()
+            if unpaired:  # seeded before the pairs existed: as `courtwatch db rebuild-summaries`
+                rebuild_summaries(connection)
+        engine.dispose()
         print(f"reusing {database} (pass --reseed to build it again)")
     else:
         started = time.perf_counter()
