@@ -1,5 +1,6 @@
 """Imports every table so that SQLModel.metadata (and Alembic) sees them all."""
 
+from app.audit.models import AuditEntry
 from app.auth.models import LoginAttempt, User
 from app.exports.models import ObservationSet
 from app.observations.models import (
@@ -19,6 +20,7 @@ from app.sessions.models import Assignment, Court, CourtSession, Judge
 
 __all__ = [
     "Answer",
+    "AuditEntry",
     "Assignment",
     "Court",
     "CourtSession",

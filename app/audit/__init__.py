@@ -1,0 +1,1 @@
+"""The audit log: who exported, imported, changed accounts or sessions, published protocols."""
