@@ -20,8 +20,8 @@ from app.sessions.models import Assignment, Court, CourtSession, Judge
 
 __all__ = [
     "Answer",
-    "AuditEntry",
     "Assignment",
+    "AuditEntry",
     "Court",
     "CourtSession",
     "Hearing",

@@ -17,7 +17,9 @@ class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     # Who did it (None for an anonymous actor such as a failed sign-in burst).
-    actor_id: int | None = Field(default=None, foreign_key="user.id", index=True, ondelete="SET NULL")
+    actor_id: int | None = Field(
+        default=None, foreign_key="user.id", index=True, ondelete="SET NULL"
+    )
     # A dotted name: "export.download", "import.confirm", "user.role_change", "session.end" …
     action: str = Field(max_length=60, index=True)
     # What it concerned, for filtering: "observation_set:4", "user:12", "protocol_version:7".
