@@ -53,7 +53,9 @@ def pair_figures(
         return None
     tallies: dict[str, dict[tuple[str, str], int]] = {}
     distance, scripts = 0.0, 0
-    for key in matched:
+    # In a fixed order: the distances are summed as floats, and a set's order of strings
+    # changes from process to process (hash randomisation).
+    for key in sorted(matched, key=lambda k: (k[0], str(k[1]))):
         (script_a, answers_a), (script_b, answers_b) = mine[key], theirs[key]
         for question in keys:
             a, b = comparable(answers_a.get(question)), comparable(answers_b.get(question))
