@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -16,6 +18,8 @@ from app.db import downgrade, make_engine, upgrade
 cli = typer.Typer(help="Courtwatch: field notes for court watching.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
+protocol_cli = typer.Typer(help="Observation protocols (the forms).", no_args_is_help=True)
+cli.add_typer(protocol_cli, name="protocol")
 
 
 def _settings():  # type: ignore[no-untyped-def]
@@ -58,6 +62,60 @@ def db_rebuild_summaries() -> None:
     finally:
         engine.dispose()
     typer.echo("Summaries rebuilt.")
+
+
+@protocol_cli.command("export-xlsform")
+def protocol_export_xlsform(
+    version_id: int = typer.Argument(..., help="The protocol version's id"),
+    file: Path = typer.Argument(..., help="The .xlsx file to write"),
+) -> None:
+    """Write a protocol version as an XLSForm workbook (ODK, KoboToolbox, Enketo)."""
+    from app.errors import NotFound
+    from app.protocols import service as protocol_service
+
+    engine = make_engine(_settings().database_url)
+    try:
+        with Session(engine) as session:
+            try:
+                version = protocol_service.get_version(session=session, version_id=version_id)
+            except NotFound as exc:
+                typer.secho(f"No protocol version {version_id}.", fg="red", err=True)
+                raise typer.Exit(1) from exc
+            summary = protocol_service.get_protocol(
+                session=session, protocol_id=version.protocol_id
+            )
+            raw = protocol_service.export_xlsform(protocol=summary.protocol, version=version)
+    finally:
+        engine.dispose()
+    file.write_bytes(raw)
+    typer.echo(f"Wrote {summary.protocol.name} v{version.version} to {file}.")
+
+
+@protocol_cli.command("import-xlsform")
+def protocol_import_xlsform(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="An XLSForm .xlsx file"),
+) -> None:
+    """Read an XLSForm workbook into a new draft protocol (or a new draft of the protocol with
+    its title). Rows Courtwatch cannot hold are listed with sheet and row; nothing is stored."""
+    from app.protocols import service as protocol_service
+
+    engine = make_engine(_settings().database_url)
+    try:
+        with Session(engine) as session:
+            try:
+                version, notes = protocol_service.import_xlsform(
+                    session=session, raw=file.read_bytes(), created_by_id=None
+                )
+            except protocol_service.DefinitionRejected as exc:
+                typer.secho(str(exc), fg="red", err=True)
+                for problem in exc.errors:
+                    typer.secho(f"  {problem['loc']}: {problem['msg']}", fg="red", err=True)
+                raise typer.Exit(1) from exc
+            for note in notes:
+                typer.echo(f"  note: {note}")
+            typer.echo(f"Imported as draft version {version.version} (id {version.id}).")
+    finally:
+        engine.dispose()
 
 
 @cli.command("create-user")

@@ -85,9 +85,38 @@ class _Model(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
+# A language tag as protocols use it: "es", "en", "pt-BR".
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
+BASE_LANGUAGE = "en"
+
+
+class LabelText(_Model):
+    """What a choice or a timeline role says in another language."""
+
+    label: Text
+
+
+class QuestionText(_Model):
+    """What a question says in another language (a missing part falls back to the base)."""
+
+    label: Text | None = None
+    help: str | None = None
+
+
+class SectionText(_Model):
+    title: Text | None = None
+    help: str | None = None
+
+
+class DocumentText(_Model):
+    title: Text | None = None
+    description: str | None = None
+
+
 class Choice(_Model):
     value: Slug
     label: Text
+    translations: dict[LanguageCode, LabelText] = Field(default_factory=dict)
     # True for the choice meaning "the thing did not happen / was not mentioned" (gap analysis).
     absent: bool = False
 
@@ -102,6 +131,7 @@ class TimelineRole(_Model):
     key: Slug
     label: Text
     colour: Colour
+    translations: dict[LanguageCode, LabelText] = Field(default_factory=dict)
 
 
 class Question(_Model):
@@ -117,6 +147,7 @@ class Question(_Model):
     min: float | None = None
     max: float | None = None
     max_length: Annotated[int, Field(ge=1)] | None = None
+    translations: dict[LanguageCode, QuestionText] = Field(default_factory=dict)
 
     @property
     def text_limit(self) -> int | None:
@@ -132,12 +163,16 @@ class Section(_Model):
     level: Level
     help: str = ""
     questions: list[Question]
+    translations: dict[LanguageCode, SectionText] = Field(default_factory=dict)
 
 
 class ProtocolDefinition(_Model):
     title: Text
     description: str = ""
     sections: list[Section]
+    # The language of the labels above; `translations` give them in others.
+    language: LanguageCode = BASE_LANGUAGE
+    translations: dict[LanguageCode, DocumentText] = Field(default_factory=dict)
 
     _index: dict[str, tuple[Level, Question]] = PrivateAttr(default_factory=dict)
     _allowed: dict[str, list[str]] = PrivateAttr(default_factory=dict)
@@ -147,6 +182,17 @@ class ProtocolDefinition(_Model):
         for section in self.sections:
             for question in section.questions:
                 self._index.setdefault(question.key, (section.level, question))
+
+    def languages(self) -> list[str]:
+        """Every language the protocol's labels are written in, its own first."""
+        found = [self.language]
+        parts: list[Any] = [self, *self.sections]
+        for section in self.sections:
+            for question in section.questions:
+                parts += [question, *question.choices, *question.roles]
+        for part in parts:
+            found += [code for code in part.translations if code not in found]
+        return found
 
     def questions(self, level: Level | None = None) -> list[Question]:
         """Every question in document order, or those of one level."""
@@ -304,6 +350,8 @@ def _from_pydantic(error: Any) -> FieldError:
     if kind == "string_pattern_mismatch":
         if parts and parts[-1] == "colour":
             msg = "Write the colour as #rrggbb, e.g. #7cc4ff."
+        elif "[key]" in parts or parts[-1:] == ("language",):
+            msg = "Write the language as a code such as en, es or pt-BR."
         else:
             msg = "Use lowercase letters, digits and underscores, starting with a letter (e.g. victim_present)."
     elif kind == "string_too_long":

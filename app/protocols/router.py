@@ -117,14 +117,22 @@ async def import_protocol(
             {"loc": "file", "msg": "The file is larger than 1 MB; a protocol is much smaller."}
         ]
     if not problems:
+        notes: list[str] = []
         try:
-            version = protocol_service.import_document(
-                session=session, raw=raw, created_by_id=user.id
-            )
+            if raw[:4] == b"PK\x03\x04":  # a zip: an XLSForm workbook
+                version, notes = protocol_service.import_xlsform(
+                    session=session, raw=raw, created_by_id=user.id
+                )
+            else:
+                version = protocol_service.import_document(
+                    session=session, raw=raw, created_by_id=user.id
+                )
         except protocol_service.DefinitionRejected as exc:
             problems = exc.errors
         else:
             flash(request, f"Uploaded as draft version {version.version}.", "success")
+            if notes:
+                flash(request, "Not kept from the workbook: " + " ".join(notes), "info")
             return _redirect(request, "protocols:version", version_id=version.id)
     return render(
         request,
@@ -173,6 +181,21 @@ def export_json(
     return Response(
         json.dumps(doc, indent=2, ensure_ascii=False),
         media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/versions/{version_id}/export.xlsx", name="protocols:export_xlsform")
+def export_xlsform(
+    request: Request, session: SessionDep, user: TrainerUser, version_id: int
+) -> Response:
+    version = protocol_service.get_version(session=session, version_id=version_id)
+    summary = protocol_service.get_protocol(session=session, protocol_id=version.protocol_id)
+    raw = protocol_service.export_xlsform(protocol=summary.protocol, version=version)
+    filename = f"{editing.slugify(summary.protocol.name) or 'protocol'}-v{version.version}.xlsx"
+    return Response(
+        raw,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

@@ -411,3 +411,46 @@ def ensure_default_protocol(
         created_by_id=created_by_id,
     )
     return publish(session=session, version=version)
+
+
+def export_xlsform(*, protocol: Protocol, version: ProtocolVersion) -> bytes:
+    """A protocol version as an XLSForm workbook (see app.protocols.xlsform)."""
+    from app.protocols import xlsform
+
+    return xlsform.to_xlsform(
+        definition_of(version),
+        form_id=_form_id(protocol.name),
+        version=str(version.version),
+    )
+
+
+def import_xlsform(
+    *, session: Session, raw: bytes, created_by_id: int | None
+) -> tuple[ProtocolVersion, list[str]]:
+    """An XLSForm workbook → a draft (a new protocol, or a new draft of the protocol with its
+    title, by the same rules as a JSON upload), with notes of what was not kept. Every row it
+    cannot hold is listed (DefinitionRejected) and nothing is stored."""
+    from app.protocols import xlsform
+
+    try:
+        found = xlsform.from_xlsform(raw)
+    except xlsform.XLSFormRejected as exc:
+        raise DefinitionRejected(
+            exc.problems, "The workbook has rows Courtwatch cannot hold; nothing was stored."
+        ) from None
+    document = {
+        "format": EXPORT_FORMAT,
+        "name": found.name,
+        "description": found.description,
+        "definition": found.definition,
+    }
+    version = import_document(
+        session=session, raw=json.dumps(document).encode(), created_by_id=created_by_id
+    )
+    return version, found.notes
+
+
+def _form_id(name: str) -> str:
+    from app.protocols.editing import slugify
+
+    return slugify(name).replace("-", "_") or "courtwatch_protocol"
