@@ -314,8 +314,40 @@ def parse_definition(data: Any) -> ProtocolDefinition:
 
 
 def load_default_protocol() -> dict[str, Any]:
-    """The shipped default sentencing protocol, as a fresh dict the caller may change."""
-    return json.loads(DEFAULT_PROTOCOL_PATH.read_text(encoding="utf-8"))
+    """The shipped default sentencing protocol, as a fresh dict the caller may change, with
+    its labels in every language shipped beside it (default_sentencing.<code>.json)."""
+    document = json.loads(DEFAULT_PROTOCOL_PATH.read_text(encoding="utf-8"))
+    for path in sorted(DEFAULT_PROTOCOL_PATH.parent.glob(DEFAULT_PROTOCOL_PATH.stem + ".*.json")):
+        code = path.name.split(".")[-2]
+        add_translation(document, json.loads(path.read_text(encoding="utf-8")), code)
+    return document
+
+
+def add_translation(document: dict[str, Any], texts: dict[str, Any], code: str) -> None:
+    """Put one language's texts (keyed by section, question, choice and role) into a
+    definition's `translations`. A help text carrying the names warning carries it in that
+    language too."""
+
+    def put(part: dict[str, Any], values: dict[str, str]) -> None:
+        values = {k: v for k, v in values.items() if v}
+        if values:
+            part.setdefault("translations", {})[code] = values
+
+    warning = texts.get("names_warning", "")
+    put(document, {"title": texts.get("title", ""), "description": texts.get("description", "")})
+    roles = texts.get("roles", {})
+    for section in document["sections"]:
+        put(section, texts.get("sections", {}).get(section["key"], {}))
+        for question in section["questions"]:
+            own = dict(texts.get("questions", {}).get(question["key"], {}))
+            if warning and NAMES_WARNING in question.get("help", ""):
+                own["help"] = " ".join(t for t in (own.get("help", ""), warning) if t)
+            put(question, own)
+            labels = {**roles, **texts.get("choices", {}).get(question["key"], {})}
+            for choice in question.get("choices", []):
+                put(choice, {"label": labels.get(choice["value"], "")})
+            for role in question.get("roles", []):
+                put(role, {"label": roles.get(role["key"], "")})
 
 
 def _loc(parts: tuple[int | str, ...]) -> str:

@@ -353,3 +353,22 @@ def test_cli_exports_and_imports_xlsform(tmp_path):
     assert refused.returncode == 1 and "survey row 2" in refused.stderr
     missing = run_cli(tmp_path, "protocol", "export-xlsform", "999", str(tmp_path / "n.xlsx"))
     assert missing.returncode == 1 and "No protocol version 999" in missing.stderr
+
+
+def test_the_default_protocol_ships_in_english_and_spanish(tmp_path):
+    definition = parse_definition(load_default_protocol())
+    assert definition.languages() == ["en", "es"]
+    untranslated = [s.key for s in definition.sections if "es" not in s.translations]
+    for question in definition.questions():
+        parts = [question, *question.choices, *question.roles]
+        untranslated += [
+            f"{question.key}:{getattr(p, 'value', getattr(p, 'key', ''))}"
+            for p in parts
+            if "es" not in p.translations
+        ]
+    assert untranslated == []
+    notes = definition.question("observer_notes")
+    assert "No escriba nombres de víctimas" in notes.translations["es"].help
+    # and the Spanish labels travel to XLSForm
+    raw = to_xlsform(definition, form_id="sentencing", version="1")
+    assert "¿Quién está hablando?" in pyxform_accepts(raw, tmp_path)
