@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format chromium clean
+.PHONY: install run test lint format chromium clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ test: install chromium
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+messages: install  # extract the interface's messages; translate the new ones in app/locale/*/LC_MESSAGES/messages.po
+	$(BIN)/python -m app.i18n.catalogs
 
 format:
 	$(BIN)/ruff check --fix .

@@ -120,6 +120,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.capture.router import router as capture_router
     from app.exports.router import router as exports_router
     from app.home import router as home_router
+    from app.i18n.router import router as i18n_router
     from app.observations.router import router as observations_router
     from app.protocols.router import router as protocols_router
     from app.sessions.router import router as sessions_router
@@ -138,5 +139,6 @@ def _include_routers(app: FastAPI) -> None:
         observations_router,
         exports_router,
         analysis_router,
+        i18n_router,
     ):
         app.include_router(router)

@@ -8,6 +8,13 @@ from fastapi import Request
 from starlette.routing import NoMatchFound
 
 from app.auth.models import Role
+from app.i18n import gettext
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalog; it is translated where it is shown."""
+    return message
+
 
 VOL, TRA, ORG, ADM = Role.volunteer, Role.trainer, Role.organizer, Role.admin
 
@@ -20,13 +27,13 @@ class NavEntry:
 
 
 NAV = (
-    NavEntry("My assignments", "sessions:my_assignments", frozenset({VOL, TRA})),
-    NavEntry("Protocols", "protocols:list", frozenset({TRA, ADM})),
-    NavEntry("Court sessions", "sessions:list", frozenset({TRA, ADM})),
-    NavEntry("Hearings", "observations:hearings", frozenset({TRA, ORG, ADM})),
-    NavEntry("Sets", "exports:sets", frozenset({ORG, ADM})),
-    NavEntry("Compare", "analysis:compare", frozenset({TRA, ORG, ADM})),
-    NavEntry("Users", "admin:users", frozenset({ADM})),
+    NavEntry(N_("My assignments"), "sessions:my_assignments", frozenset({VOL, TRA})),
+    NavEntry(N_("Protocols"), "protocols:list", frozenset({TRA, ADM})),
+    NavEntry(N_("Court sessions"), "sessions:list", frozenset({TRA, ADM})),
+    NavEntry(N_("Hearings"), "observations:hearings", frozenset({TRA, ORG, ADM})),
+    NavEntry(N_("Sets"), "exports:sets", frozenset({ORG, ADM})),
+    NavEntry(N_("Compare"), "analysis:compare", frozenset({TRA, ORG, ADM})),
+    NavEntry(N_("Users"), "admin:users", frozenset({ADM})),
 )
 
 
@@ -45,6 +52,10 @@ def nav_links(request: Request) -> list[dict[str, str | bool]]:
             continue
         path = request.url_for(entry.route).path
         links.append(
-            {"label": entry.label, "url": url, "current": request.url.path.startswith(path)}
+            {
+                "label": gettext(entry.label),
+                "url": url,
+                "current": request.url.path.startswith(path),
+            }
         )
     return links

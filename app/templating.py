@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
+from app import i18n
 from app.auth.models import ROLE_LABELS, Role
 from app.csrf import csrf_token
 from app.navigation import nav_links
@@ -19,6 +20,15 @@ templates.env.globals["csrf_token"] = csrf_token
 templates.env.globals["ROLE_LABELS"] = ROLE_LABELS
 templates.env.globals["Role"] = Role
 templates.env.globals["nav_links"] = nav_links
+i18n.install(templates.env)
+
+
+def request_language(request: Request) -> str:
+    """The language to answer in: the user's choice, a visitor's cookie, Accept-Language."""
+    user = getattr(request.state, "user", None)
+    chosen = getattr(user, "language", None) or request.cookies.get(i18n.LANGUAGE_COOKIE)
+    return i18n.negotiate(request.headers.get("accept-language"), chosen)
+
 
 FLASH_KEY = "_flashes"
 
@@ -55,7 +65,10 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """Render a page (or, for an htmx request, just its content block) with the common context."""
+    language = request_language(request)
+    i18n.use_language(language)
     ctx: dict[str, Any] = {
+        "lang": language,
         "user": getattr(request.state, "user", None),
         "layout": "_partial.html" if is_htmx(request) else "base.html",
     }

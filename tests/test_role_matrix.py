@@ -27,6 +27,7 @@ PUBLIC_ROUTES = {
     ("GET", "/sw.js"),
     ("GET", "/manifest.webmanifest"),
     ("GET", "/offline"),
+    ("POST", "/language"),
 }
 
 

@@ -32,6 +32,8 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=20, index=True)
     password_hash: str = Field(max_length=255)
     is_active: bool = True
+    # The interface language the user chose ("en", "es"); None follows the browser.
+    language: str | None = Field(default=None, max_length=8)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
