@@ -27,6 +27,7 @@ NAV = (
     NavEntry("Sets", "exports:sets", frozenset({ORG, ADM})),
     NavEntry("Compare", "analysis:compare", frozenset({TRA, ORG, ADM})),
     NavEntry("Users", "admin:users", frozenset({ADM})),
+    NavEntry("Audit log", "admin:audit", frozenset({ADM})),
 )
 
 
