@@ -183,8 +183,10 @@ def create_user(
     acting_user: User | None = None,
     ip_address: str | None = None,
     via: str = "admin",
+    enforce_password_policy: bool = True,
 ) -> User:
-    """A new account; the email must be unused and the password not guessable."""
+    """A new account; the email must be unused and the password not guessable (except demo
+    accounts, whose passwords are printed for all to see anyway)."""
     email = normalise_email(str(data.email))
     if get_by_email(session=session, email=email) is not None:
         raise DuplicateEmail(email)
@@ -194,7 +196,9 @@ def create_user(
         role=data.role,
         password_hash=_new_password_hash(
             settings=settings, password=data.password, email=email, display_name=data.display_name
-        ),
+        )
+        if enforce_password_policy
+        else hash_password(data.password, cost=settings.password_hash_cost),
     )
     session.add(user)
     session.flush()
