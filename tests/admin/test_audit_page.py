@@ -147,7 +147,7 @@ def test_account_creation_is_audited(admin, db):
 
 
 def test_reactivation_is_audited_and_a_burst_of_failed_sign_ins_once(admin, db, client):
-    admin_client, admin_user = admin
+    admin_client, _ = admin
     user = create_user(db, email="guessed@example.org", is_active=False)
     form = {"email": user.email, "display_name": user.display_name, "role": "volunteer"}
     assert (
