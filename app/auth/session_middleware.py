@@ -126,7 +126,8 @@ class ServerSessionMiddleware:
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                await anyio.to_thread.run_sync(self._persist, state, scope)
+                if self._needs_write(state):
+                    await anyio.to_thread.run_sync(self._persist, state, scope)
                 cookie = self._cookie_header(state, scope)
                 if cookie is not None:
                     message.setdefault("headers", [])
@@ -149,15 +150,20 @@ class ServerSessionMiddleware:
                 return None, True
             return record, True
 
-    def _persist(self, state: SessionState, scope: Scope) -> None:
-        changed = state.data != state.saved_data
-        stale = state.last_seen_at is not None and utcnow() - state.last_seen_at >= timedelta(
+    def _is_stale(self, state: SessionState) -> bool:
+        return state.last_seen_at is not None and utcnow() - state.last_seen_at >= timedelta(
             seconds=store.touch_interval_seconds(self.settings)
         )
-        if state.record_id is None and not state.data:
-            return
-        if state.record_id is not None and not changed and not stale:
-            return
+
+    def _needs_write(self, state: SessionState) -> bool:
+        """Most requests change nothing: no thread, no query."""
+        if state.record_id is None:
+            return bool(state.data)
+        return state.data != state.saved_data or self._is_stale(state)
+
+    def _persist(self, state: SessionState, scope: Scope) -> None:
+        changed = state.data != state.saved_data
+        stale = self._is_stale(state)
         headers = dict(scope.get("headers") or [])
         user_agent = headers.get(b"user-agent", b"").decode("latin-1")
         with Session(self.engine, expire_on_commit=False) as session:
