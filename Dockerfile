@@ -3,6 +3,11 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     ENVIRONMENT=production DATA_DIR=/data
+# Behind a reverse proxy, set FORWARDED_ALLOW_IPS to the proxy's address or network as seen from
+# this container (e.g. `docker run -e FORWARDED_ALLOW_IPS=172.18.0.0/16 …`): X-Forwarded-For and
+# X-Forwarded-Proto are believed from those addresses only. HSTS_MAX_AGE_SECONDS (default one
+# year, 0 = off) is sent on https responses. See README.md, "Production".
+ENV FORWARDED_ALLOW_IPS=127.0.0.1
 
 RUN useradd --create-home --uid 10001 courtwatch && mkdir -p /data && chown courtwatch /data
 WORKDIR /srv/courtwatch

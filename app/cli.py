@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.auth import service as auth_service
-from app.auth.exceptions import DuplicateEmail
+from app.auth.exceptions import DuplicateEmail, WeakPassword
 from app.auth.models import Role
 from app.auth.schemas import UserCreate
 from app.config import SettingsError, get_settings
@@ -136,7 +136,12 @@ def create_user(
         raise typer.Exit(2) from exc
     with Session(engine) as session:
         try:
-            user = auth_service.create_user(session=session, settings=settings, data=data)
+            user = auth_service.create_user(
+                session=session, settings=settings, data=data, via="cli"
+            )
+        except WeakPassword as exc:
+            typer.secho(f"password: {exc}", fg="red", err=True)
+            raise typer.Exit(2) from exc
         except DuplicateEmail as exc:
             typer.secho(str(exc), fg="red", err=True)
             raise typer.Exit(1) from exc
@@ -159,21 +164,17 @@ def serve(
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8000),
     workers: int = typer.Option(1, help="Processes (use PostgreSQL for more than one)"),
-    proxy_headers: bool = typer.Option(True, help="Trust X-Forwarded-Proto from the proxy"),
 ) -> None:
-    """Serve the app with uvicorn."""
+    """Serve the app with uvicorn (X-Forwarded-* are trusted from FORWARDED_ALLOW_IPS only)."""
     import uvicorn
 
-    _settings()
-    typer.echo(f"Courtwatch on http://{host}:{port}")
-    uvicorn.run(
-        "app.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=proxy_headers,
-        forwarded_allow_ips="*" if proxy_headers else None,
+    settings = _settings()
+    typer.echo(
+        f"Courtwatch on http://{host}:{port}; proxies trusted: {settings.forwarded_allow_ips}"
     )
+    # The app reads the proxy headers itself (app/proxies.py), from the configured proxies only;
+    # uvicorn's own handling stays off so that it cannot trust a different list.
+    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=False)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,19 @@ class Settings(BaseSettings):
     secret_key: str = Field(default="", repr=False)
     # Cookies carry Secure when the request came over https; force it on with this.
     session_cookie_secure: bool = False
-    session_max_age_seconds: int = 14 * 24 * 3600
+    # Sessions live on the server (sign_in_session): one ends after this long without a request,
+    # and in any case this long after sign-in.
+    session_idle_timeout_seconds: int = Field(default=3 * 24 * 3600, ge=1)
+    session_max_age_seconds: int = Field(default=14 * 24 * 3600, ge=1)
+
+    # X-Forwarded-For / -Proto are believed only from these proxies (comma-separated addresses
+    # or networks, as uvicorn's forwarded_allow_ips; "*" trusts everyone, never do that).
+    forwarded_allow_ips: str = "127.0.0.1"
+    # Strict-Transport-Security on https responses; 0 sends none.
+    hsts_max_age_seconds: int = Field(default=365 * 24 * 3600, ge=0)
+
+    # zxcvbn score (0-4) a new password must reach.
+    password_min_score: int = Field(default=3, ge=0, le=4)
 
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20

@@ -36,6 +36,8 @@ def seed_accounts(*, session: Session, settings: Settings, log: Callable[[str], 
                 session=session,
                 settings=settings,
                 data=UserCreate(email=email, display_name=name, role=role, password=password),
+                via="demo",
+                enforce_password_policy=False,  # printed demo passwords, guessable on purpose
             )
             log(f"  created {role.value:<9} {email}  password: {password}")
         else:

@@ -11,10 +11,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.auth.models import Role, User
+from app.auth.session_middleware import session_state
 from app.config import Settings
 from app.db import SessionDep
-
-SESSION_USER_KEY = "uid"
 
 
 class NotAuthenticated(Exception):
@@ -40,13 +39,11 @@ def current_user_optional(request: Request, session: SessionDep) -> User | None:
     if hasattr(request.state, "user"):
         return request.state.user
     user: User | None = None
-    user_id = request.session.get(SESSION_USER_KEY)
-    if isinstance(user_id, int):
+    user_id = session_state(request).user_id
+    if user_id is not None:
         found = session.get(User, user_id)
         if found is not None and found.is_active:
             user = found
-        else:
-            request.session.pop(SESSION_USER_KEY, None)
     request.state.user = user
     return user
 

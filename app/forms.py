@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 _FRIENDLY = {
     "missing": "This field is required.",
@@ -34,3 +39,26 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
             message = "Enter a valid email address, like name@example.org."
         errors[field] = message
     return errors
+
+
+def parse_leniently(
+    model: type[M], params: Mapping[str, Any], *, plain: Callable[[str, str], str] | None = None
+) -> tuple[M, dict[str, str]]:
+    """A filter model from query parameters: (model, {field: message}). A bad field is reported
+    and left out, the others still apply (a filter page never answers 500 or loses the rest).
+    A model-level message "field: text" is reported on that field."""
+    values = {k: params.get(k) for k in model.model_fields if k in params}
+    errors: dict[str, str] = {}
+    for _ in range(len(model.model_fields) + 1):
+        try:
+            return model.model_validate(values), errors
+        except ValidationError as exc:
+            for err in exc.errors():
+                field = str(err["loc"][0]) if err["loc"] else ""
+                msg = err["msg"].removeprefix("Value error, ")
+                if not field and ":" in msg:
+                    field, msg = msg.split(":", 1)
+                msg = msg.strip()
+                errors.setdefault(field or "__all__", plain(field, msg) if plain else msg)
+                values.pop(field, None)
+    return model(), errors

@@ -10,35 +10,16 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.auth.session_middleware import ServerSessionMiddleware
 from app.config import Settings, get_settings
 from app.csrf import csrf_protect
 from app.db import make_engine
 from app.errors import install_error_handlers
+from app.proxies import install_proxy_headers
 
 STATIC_DIR = Path(__file__).parent / "static"
-
-
-class SchemeAwareSessionMiddleware:
-    """Signed session cookie (HttpOnly, SameSite=Lax) that is Secure whenever the request is https."""
-
-    def __init__(self, app: ASGIApp, *, secret_key: str, max_age: int, force_secure: bool) -> None:
-        common = {
-            "secret_key": secret_key,
-            "max_age": max_age,
-            "same_site": "lax",
-            "session_cookie": "courtwatch_session",
-        }
-        self.secure = SessionMiddleware(app, https_only=True, **common)  # type: ignore[arg-type]
-        self.plain = (
-            self.secure if force_secure else SessionMiddleware(app, https_only=False, **common)
-        )  # type: ignore[arg-type]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        handler = self.secure if scope.get("scheme") in ("https", "wss") else self.plain
-        await handler(scope, receive, send)
 
 
 class SecurityHeadersMiddleware:
@@ -54,19 +35,27 @@ class SecurityHeadersMiddleware:
         ),
     ]
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts_max_age_seconds: int = 0) -> None:
         self.app = app
+        # Only over https (RFC 6797 §7.2: a browser ignores it on http, and it must not be
+        # sent where the site is not served over TLS); the scheme comes from a trusted proxy.
+        self.https_headers = (
+            [(b"strict-transport-security", f"max-age={hsts_max_age_seconds}".encode())]
+            if hsts_max_age_seconds > 0
+            else []
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        headers = self.HEADERS + (self.https_headers if scope.get("scheme") == "https" else [])
 
         async def send_with_headers(message: dict) -> None:  # type: ignore[type-arg]
             if message["type"] == "http.response.start":
                 existing = {k.lower() for k, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in self.HEADERS if k not in existing
+                    (k, v) for k, v in headers if k not in existing
                 ]
             await send(message)
 
@@ -102,14 +91,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _include_routers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
+    # The last added runs first: the proxy headers fix the client and scheme for all the rest.
     app.add_middleware(GZipMiddleware, minimum_size=800)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(ServerSessionMiddleware, engine=engine, settings=settings)
     app.add_middleware(
-        SchemeAwareSessionMiddleware,
-        secret_key=settings.secret_key,
-        max_age=settings.session_max_age_seconds,
-        force_secure=settings.session_cookie_secure,
+        SecurityHeadersMiddleware, hsts_max_age_seconds=settings.hsts_max_age_seconds
     )
+    install_proxy_headers(app, settings)
     return app
 
 

@@ -1,7 +1,7 @@
 """Imports every table so that SQLModel.metadata (and Alembic) sees them all."""
 
 from app.audit.models import AuditEntry
-from app.auth.models import LoginAttempt, User
+from app.auth.models import LoginAttempt, SignInSession, User
 from app.exports.models import ObservationSet
 from app.observations.models import (
     Answer,
@@ -36,6 +36,7 @@ __all__ = [
     "ObservationValue",
     "Protocol",
     "ProtocolVersion",
+    "SignInSession",
     "SpeakerRole",
     "Turn",
     "User",

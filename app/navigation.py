@@ -34,6 +34,7 @@ NAV = (
     NavEntry(N_("Sets"), "exports:sets", frozenset({ORG, ADM})),
     NavEntry(N_("Compare"), "analysis:compare", frozenset({TRA, ORG, ADM})),
     NavEntry(N_("Users"), "admin:users", frozenset({ADM})),
+    NavEntry(N_("Audit log"), "admin:audit", frozenset({ADM})),
 )
 
 

@@ -14,7 +14,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from app.auth import sign_in_sessions
 from app.auth.models import Role
+from app.auth.session_middleware import COOKIE_NAME
 from app.deps import RoleGuard, public
 from tests.conftest import login, page_csrf_token
 from tests.factories import create_user
@@ -88,17 +90,31 @@ def test_every_route_answers_each_role_as_declared(app, db):
     routes = list(iter_routes(app))
     assert len(routes) > 5
     clients: dict[str, tuple[TestClient, dict[str, str], dict[str, str]]] = {}
+    emails: dict[str, str] = {}
     opened = []
+
+    def sign_in_as(who: str, c: TestClient) -> None:
+        c.cookies.clear()
+        c.headers.pop("X-CSRF-Token", None)
+        if who != "anonymous":
+            login(c, emails[who])
+        else:
+            c.headers["X-CSRF-Token"] = page_csrf_token(c, "/login")
+        clients[who] = (c, dict(c.cookies), dict(c.headers))
+
+    def session_is_live(cookies: dict[str, str]) -> bool:
+        token = cookies.get(COOKIE_NAME)
+        db.expire_all()
+        found = token and sign_in_sessions.find_by_token(session=db, token=token)
+        return bool(found) and sign_in_sessions.is_live(found, settings=app.state.settings)
+
     for who in [*(r.value for r in Role), "anonymous"]:
         c = TestClient(app, follow_redirects=False)
         c.__enter__()
         opened.append(c)
         if who != "anonymous":
-            user = create_user(db, role=Role(who))
-            login(c, user.email)
-        else:
-            c.headers["X-CSRF-Token"] = page_csrf_token(c, "/login")
-        clients[who] = (c, dict(c.cookies), dict(c.headers))
+            emails[who] = create_user(db, role=Role(who)).email
+        sign_in_as(who, c)
 
     problems: list[str] = []
     try:
@@ -106,8 +122,13 @@ def test_every_route_answers_each_role_as_declared(app, db):
             path = route.path
             for name, value in route.params.items():
                 path = path.replace("{" + name + "}", value).replace("{" + name + ":path}", value)
-            for who, (c, cookies, headers) in clients.items():
-                # Restore the signed-in state each time: a route (e.g. /logout) may end it.
+            for who in list(clients):
+                c, cookies, headers = clients[who]
+                # Restore the signed-in state each time: a route (/logout, ending sessions) may
+                # have ended the session on the server, then sign in again.
+                if who != "anonymous" and not session_is_live(cookies):
+                    sign_in_as(who, c)
+                    c, cookies, headers = clients[who]
                 c.cookies.clear()
                 for k, v in cookies.items():
                     c.cookies.set(k, v)

@@ -61,3 +61,8 @@ def list_audit(
         query = query.where(col(AuditEntry.created_at) < until)
     query = query.order_by(col(AuditEntry.created_at).desc(), col(AuditEntry.id).desc())
     return list(session.exec(query.offset(offset).limit(limit)).all())
+
+
+def list_audit_actions(session: Session) -> list[str]:
+    """Every action name the log holds, for the audit page's filter."""
+    return list(session.exec(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))

@@ -27,3 +27,16 @@ class DuplicateEmail(AuthError):
 
 class SelfLockout(AuthError):
     pass
+
+
+class WeakPassword(AuthError):
+    """A new password that would be guessed; the message says why and what would be better."""
+
+    def __init__(self, message: str, field: str = "password") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class WrongCurrentPassword(AuthError):
+    def __init__(self) -> None:
+        super().__init__("That is not your current password.")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, utcnow
@@ -48,3 +50,26 @@ class LoginAttempt(SQLModel, table=True):
     ip_address: str = Field(max_length=64, index=True)
     succeeded: bool
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class SignInSession(SQLModel, table=True):
+    """One browser's session, kept on the server: the cookie holds only a random token whose
+    SHA-256 is stored here, so ending the row ends every copy of the cookie.
+
+    Rows without a user keep a signed-out visitor's flash messages; they go once read.
+    """
+
+    __tablename__ = "sign_in_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True, ondelete="CASCADE")
+    # Flash messages and the like; never a password or observation content.
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Why it ended: "logout", "signed_in_again", "password_changed", "role_changed", …
+    end_reason: str | None = Field(default=None, max_length=40)
+    ip_address: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=255)

@@ -1,4 +1,4 @@
-"""Sign in and sign out."""
+"""Sign in, sign out, and change one's own password."""
 
 from __future__ import annotations
 
@@ -10,12 +10,20 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from app.auth import service as auth_service
-from app.auth.exceptions import InvalidCredentials, LoginThrottled
-from app.auth.schemas import LoginForm
+from app.auth import sign_in_sessions
+from app.auth.exceptions import (
+    InvalidCredentials,
+    LoginThrottled,
+    WeakPassword,
+    WrongCurrentPassword,
+)
+from app.auth.schemas import LoginForm, PasswordChange
+from app.auth.session_middleware import begin_session, end_session, session_state
 from app.csrf import csrf_token
 from app.db import SessionDep
-from app.deps import SESSION_USER_KEY, AnyUser, Public, SettingsDep
+from app.deps import AnyUser, Public, SettingsDep
 from app.forms import field_errors
+from app.proxies import client_address
 from app.templating import flash, render
 
 router = APIRouter(include_in_schema=False)
@@ -29,10 +37,6 @@ def _safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 @router.get("/login", name="auth:login", dependencies=[Public])
@@ -80,16 +84,76 @@ def login_submit(
         return render(
             request, "auth/login.html", {**ctx, "errors": {"__all__": str(exc)}}, status_code=401
         )
-    # A fresh session on sign-in: nothing from before (e.g. another user's flashes) carries over.
-    request.session.clear()
-    request.session[SESSION_USER_KEY] = user.id
-    csrf_token(request)
+    # A new session with a new token (session fixation); nothing from before carries over.
+    assert user.id is not None
+    begin_session(request, session=session, user_id=user.id, reason="signed_in_again")
+    sign_in_sessions.purge_stale(session=session, settings=settings)
     request.state.user = user
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout", name="auth:logout")
-def logout(request: Request, user: AnyUser) -> Response:
-    request.session.clear()
+def logout(request: Request, session: SessionDep, user: AnyUser) -> Response:
+    end_session(request, session=session, reason="logout")
     flash(request, "You are signed out.", "info")
     return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/account/password", name="auth:password")
+def password_page(request: Request, user: AnyUser) -> Response:
+    return render(request, "auth/password.html", {"errors": {}})
+
+
+@router.post("/account/password", name="auth:password_submit")
+def password_submit(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: AnyUser,
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+    new_password_again: Annotated[str, Form()] = "",
+) -> Response:
+    def again(
+        errors: dict[str, str], status_code: int, headers: dict[str, str] | None = None
+    ) -> Response:
+        return render(
+            request,
+            "auth/password.html",
+            {"errors": errors},
+            status_code=status_code,
+            headers=headers,
+        )
+
+    try:
+        data = PasswordChange(
+            current_password=current_password,
+            new_password=new_password,
+            new_password_again=new_password_again,
+        )
+        ended = auth_service.change_own_password(
+            session=session,
+            settings=settings,
+            user=user,
+            data=data,
+            ip_address=client_address(request),
+            current_session_id=session_state(request).record_id,
+        )
+    except ValidationError as exc:
+        return again(field_errors(exc), 422)
+    except WrongCurrentPassword as exc:
+        return again({"current_password": str(exc)}, 422)
+    except WeakPassword as exc:
+        return again({"new_password": str(exc)}, 422)
+    except LoginThrottled as exc:
+        return again(
+            {"__all__": str(exc)}, 429, headers={"Retry-After": str(exc.retry_after_seconds)}
+        )
+    # This browser stays signed in, with a new token: a copy of the old cookie is worthless.
+    assert user.id is not None
+    begin_session(
+        request, session=session, user_id=user.id, reason="password_changed", keep_data=True
+    )
+    others = f" Signed out {ended} other session{'s' if ended != 1 else ''}." if ended else ""
+    flash(request, f"Your password is changed.{others}", "success")
+    return RedirectResponse("/", status_code=303)

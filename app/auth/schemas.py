@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, EmailStr, Field, field_validator
+from pydantic import BaseModel, EmailStr, Field, ValidationInfo, field_validator
 
 from app.auth.models import Role
 
@@ -48,4 +48,18 @@ class UserUpdate(BaseModel):
     def _password_length(cls, value: str) -> str:
         if value and len(value) < 10:
             raise ValueError("A new password needs at least 10 characters")
+        return value
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=10, max_length=1024)
+    new_password_again: str = Field(max_length=1024)
+
+    @field_validator("new_password_again")
+    @classmethod
+    def _same_twice(cls, value: str, info: ValidationInfo) -> str:
+        first = info.data.get("new_password")
+        if first is not None and value != first:
+            raise ValueError("The two new passwords are not the same. Type the new one twice.")
         return value

@@ -51,6 +51,8 @@ def _second_observer(session: Session, settings: Settings) -> User:
                 role=Role.volunteer,
                 password=SECOND_OBSERVER[2],
             ),
+            via="demo",
+            enforce_password_policy=False,  # a printed demo password, guessable on purpose
         )
     return user
 
