@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
 
 from app.analysis.router import filter_choices
+from app.audit.service import record_audit
+from app.auth.models import User
+from app.auth.router import client_address
 from app.db import SessionDep
 from app.deps import OrganizerUser
 from app.exports import json_import
@@ -29,19 +34,34 @@ router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form()]
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "observations"
+def _slug(text: str, *, ascii_only: bool) -> str:
+    """The set's name as a file name: letters and digits (any script's, or ASCII ones for the
+    fallback, accents dropped) joined by hyphens."""
+    if ascii_only:
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        slug = re.sub(r"[^a-z0-9]+", "-", text.lower())
+    else:
+        slug = re.sub(r"[\W_]+", "-", unicodedata.normalize("NFC", text).lower())
+    return slug.strip("-")[:60].strip("-") or "observations"
 
 
-def _filename(observation_set: ObservationSet, ext: str) -> str:
-    return f"{_slug(observation_set.name)}-{date.today().isoformat()}.{ext}"
+def _filenames(observation_set: ObservationSet, ext: str) -> tuple[str, str]:
+    """(the file name in UTF-8, its ASCII fallback)."""
+    today = date.today().isoformat()
+    return tuple(  # type: ignore[return-value]
+        f"{_slug(observation_set.name, ascii_only=plain)}-{today}.{ext}" for plain in (False, True)
+    )
 
 
 def _download(
-    body: Iterator[bytes], media_type: str, filename: str, *, compressed: bool = False
+    body: Iterator[bytes], media_type: str, filenames: tuple[str, str], *, compressed: bool = False
 ) -> StreamingResponse:
+    utf8, fallback = filenames
+    disposition = f'attachment; filename="{fallback}"'
+    if utf8 != fallback:  # RFC 6266 / RFC 5987: browsers take filename* over filename
+        disposition += f"; filename*=UTF-8''{quote(utf8, safe='')}"
     headers = {
-        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Content-Disposition": disposition,
         "Cache-Control": "no-store",
     }
     if compressed:
@@ -190,33 +210,50 @@ def delete_set(request: Request, set_id: int, session: SessionDep, user: Organiz
     return RedirectResponse(str(request.url_for("exports:sets")), status_code=303)
 
 
-def _prepare(request: Request, session: Session, set_id: int) -> tuple[ObservationSet, Any]:
+def _prepare(
+    request: Request, session: Session, set_id: int, *, user: User, export_format: str
+) -> tuple[ObservationSet, Any]:
+    """The set and its export context; the download is written to the audit log first."""
     observation_set = exports_service.get_set(session=session, set_id=set_id)
     options = exports_service.ExportOptions.from_params(request.query_params)
     f = exports_service.set_filter(observation_set)
     ctx = export_context(
         session=session, f=f, options=options, secret=request.app.state.settings.secret_key
     )
+    record_audit(
+        session,
+        action="export.download",
+        actor_id=user.id,
+        target=f"observation_set:{observation_set.id}",
+        detail={
+            "format": export_format,
+            "set_name": observation_set.name,
+            "filters": f.to_params(),
+            "options": {"free_text": options.free_text, "identities": options.identities},
+        },
+        ip_address=client_address(request),
+        commit=True,
+    )
     return observation_set, ctx
 
 
 @router.get("/sets/{set_id}/export.zip", name="exports:csv")
 def export_csv(request: Request, set_id: int, session: SessionDep, user: OrganizerUser) -> Response:
-    observation_set, ctx = _prepare(request, session, set_id)
+    observation_set, ctx = _prepare(request, session, set_id, user=user, export_format="csv")
     body = export_zip(request.app.state.engine.connect, ctx)
-    return _download(body, "application/zip", _filename(observation_set, "zip"))
+    return _download(body, "application/zip", _filenames(observation_set, "zip"))
 
 
 @router.get("/sets/{set_id}/export.xlsx", name="exports:xlsx")
 def export_xlsx_file(
     request: Request, set_id: int, session: SessionDep, user: OrganizerUser
 ) -> Response:
-    observation_set, ctx = _prepare(request, session, set_id)
+    observation_set, ctx = _prepare(request, session, set_id, user=user, export_format="xlsx")
     body = export_xlsx(request.app.state.engine.connect, ctx)
     return _download(
         body,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        _filename(observation_set, "xlsx"),
+        _filenames(observation_set, "xlsx"),
         compressed=True,
     )
 
@@ -225,7 +262,7 @@ def export_xlsx_file(
 def export_json_file(
     request: Request, set_id: int, session: SessionDep, user: OrganizerUser
 ) -> Response:
-    observation_set, ctx = _prepare(request, session, set_id)
+    observation_set, ctx = _prepare(request, session, set_id, user=user, export_format="json")
     engine = request.app.state.engine
 
     def body() -> Iterator[bytes]:
@@ -239,7 +276,7 @@ def export_json_file(
                 set_name=observation_set.name,
             )
 
-    return _download(body(), "application/json", _filename(observation_set, "json"))
+    return _download(body(), "application/json", _filenames(observation_set, "json"))
 
 
 @router.get("/import", name="exports:import_form")
