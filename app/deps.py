@@ -43,7 +43,7 @@ def current_user_optional(request: Request, session: SessionDep) -> User | None:
     user_id = request.session.get(SESSION_USER_KEY)
     if isinstance(user_id, int):
         found = session.get(User, user_id)
-        if found is not None and found.is_active:
+        if found is not None and found.is_active and not found.is_placeholder:
             user = found
         else:
             request.session.pop(SESSION_USER_KEY, None)

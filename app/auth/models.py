@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, utcnow
@@ -32,6 +33,9 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=20, index=True)
     password_hash: str = Field(max_length=255)
     is_active: bool = True
+    # An observer named in an imported file, standing in for them: never signs in (no usable
+    # password, inactive) and is never offered for assignments.
+    is_placeholder: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
