@@ -46,24 +46,25 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_pending_import_expires_at"), ["expires_at"], unique=False
         )
-    with op.batch_alter_table("user", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("is_placeholder", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-    with op.batch_alter_table("observation_revision", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column(
-                "source",
-                sqlmodel.sql.sqltypes.AutoString(length=20),
-                server_default="phone",
-                nullable=False,
-            )
-        )
-        batch_op.add_column(
-            sa.Column(
-                "import_file_name", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True
-            )
-        )
+    # Plain ADD COLUMN (no batch rebuild: rebuilding "user" under stored rows trips SQLite's
+    # foreign keys).
+    op.add_column(
+        "user",
+        sa.Column("is_placeholder", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.add_column(
+        "observation_revision",
+        sa.Column(
+            "source",
+            sqlmodel.sql.sqltypes.AutoString(length=20),
+            server_default="phone",
+            nullable=False,
+        ),
+    )
+    op.add_column(
+        "observation_revision",
+        sa.Column("import_file_name", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    )
     # Accounts an earlier import made for a file's observers are placeholders.
     op.execute(
         sa.text(
@@ -74,9 +75,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("observation_revision", schema=None) as batch_op:
-        batch_op.drop_column("import_file_name")
-        batch_op.drop_column("source")
-    with op.batch_alter_table("user", schema=None) as batch_op:
-        batch_op.drop_column("is_placeholder")
+    # Plain DROP COLUMN (SQLite 3.35+ has it), for the same reason.
+    op.drop_column("observation_revision", "import_file_name")
+    op.drop_column("observation_revision", "source")
+    op.drop_column("user", "is_placeholder")
     op.drop_table("pending_import")
