@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     sync_max_body_bytes: int = 5_000_000
     sync_max_items: int = 200
+    # How long an uploaded JSON export waits, previewed, for its confirmation.
+    import_preview_ttl_seconds: int = 3600
 
     password_hash_cost: Literal["default", "fast"] = "default"
 

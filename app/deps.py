@@ -42,7 +42,7 @@ def current_user_optional(request: Request, session: SessionDep) -> User | None:
     user_id = session_state(request).user_id
     if user_id is not None:
         found = session.get(User, user_id)
-        if found is not None and found.is_active:
+        if found is not None and found.is_active and not found.is_placeholder:
             user = found
     request.state.user = user
     return user

@@ -2,7 +2,7 @@
 
 from app.audit.models import AuditEntry
 from app.auth.models import LoginAttempt, SignInSession, User
-from app.exports.models import ObservationSet
+from app.exports.models import ObservationSet, PendingImport
 from app.observations.models import (
     Answer,
     Hearing,
@@ -34,6 +34,7 @@ __all__ = [
     "ObservationSet",
     "ObservationSummary",
     "ObservationValue",
+    "PendingImport",
     "Protocol",
     "ProtocolVersion",
     "SignInSession",

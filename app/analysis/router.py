@@ -9,7 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 
+from app.audit.service import record_audit
 from app.auth.models import Role, User
+from app.auth.router import client_address
 from app.db import SessionDep
 from app.deps import StaffUser, TrainerUser
 from app.errors import DomainError
@@ -126,6 +128,16 @@ def mark_reference(
         )
     analysis_service.set_reference(
         session=session, observation_id=oid, is_reference=is_reference == "1"
+    )
+    record_audit(
+        session,
+        action="observation.reference_mark"
+        if is_reference == "1"
+        else "observation.reference_unmark",
+        actor_id=user.id,
+        target=f"observation:{oid}",
+        ip_address=client_address(request),
+        commit=True,
     )
     flash(
         request,

@@ -36,6 +36,9 @@ class User(SQLModel, table=True):
     is_active: bool = True
     # The interface language the user chose ("en", "es"); None follows the browser.
     language: str | None = Field(default=None, max_length=8)
+    # An observer named in an imported file, standing in for them: never signs in (no usable
+    # password, inactive) and is never offered for assignments.
+    is_placeholder: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -59,7 +59,7 @@ def list_by_role(*, session: Session, role: Role, active_only: bool = True) -> l
     """Accounts with one role, by name."""
     query = select(User).where(User.role == role)
     if active_only:
-        query = query.where(col(User.is_active).is_(True))
+        query = query.where(col(User.is_active).is_(True), col(User.is_placeholder).is_(False))
     return list(session.exec(query.order_by(func.lower(User.display_name))))
 
 
@@ -120,7 +120,12 @@ def authenticate(
         verify_password(password, dummy_hash(cost), cost=cost)
         ok = False
     else:
-        ok = verify_password(password, user.password_hash, cost=cost) and user.is_active
+        # A placeholder observer (made by an import) never signs in, whatever was done to it.
+        ok = (
+            verify_password(password, user.password_hash, cost=cost)
+            and user.is_active
+            and not user.is_placeholder
+        )
     session.add(LoginAttempt(email=email, ip_address=ip_address, succeeded=ok))
     if not ok or user is None:
         session.flush()

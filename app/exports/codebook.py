@@ -31,6 +31,28 @@ CODEBOOK_HEADER = [
     "protocol_versions",
 ]
 
+# A text cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection"):
+# such cells are written with a leading apostrophe, which spreadsheets show as text.
+FORMULA_STARTS = frozenset("=+-@\t\r")
+NEUTRALISER = "'"
+
+
+def neutralise_formulas(cells: list[Any]) -> list[Any]:
+    """`cells` with every text cell that a spreadsheet would run as a formula made plain text
+    (in place; numbers stay numbers: only str cells are looked at)."""
+    for i, value in enumerate(cells):
+        if value.__class__ is str and value and value[0] in FORMULA_STARTS:
+            cells[i] = NEUTRALISER + value
+    return cells
+
+
+FORMULA_NOTE = (
+    "Text cells that begin with =, +, -, @, a tab or a carriage return are written with a "
+    "leading apostrophe (') so that spreadsheets show them as text and never run them as "
+    "formulas; in the XLSX every text is a text cell and every number a number, no cell is "
+    "a formula. Remove the apostrophe to get the text as it was recorded."
+)
+
 
 @dataclass
 class Column:
@@ -275,7 +297,9 @@ class Layout:
     turns: list[Column]
 
     def codebook(self) -> list[list[str]]:
-        return [c.codebook_row() for c in (*self.hearings, *self.observations, *self.turns)]
+        rows = [c.codebook_row() for c in (*self.hearings, *self.observations, *self.turns)]
+        note = ["(all)", "(text cells)", FORMULA_NOTE, "note", "", "", "", "", "", "all"]
+        return [neutralise_formulas(row) for row in [*rows, note]]
 
 
 def layout(versions: list[SetVersion], options: ExportOptions) -> Layout:

@@ -1,21 +1,35 @@
-"""Importing a JSON export into this deployment: merge by UUID, idempotently.
+"""Importing a JSON export into this deployment: a preview first, then the confirmed file.
 
-Everything is checked before anything is written, and the whole file is written in one
-transaction, so a malformed file stores nothing. Protocol versions are matched by protocol name,
-version number and definition; courts and judges by name; observers by email when the file
-includes identities, otherwise by a placeholder account (inactive) for each reference.
-An observation already here is left alone when the file holds the same content (importing twice
-changes nothing) or an older edit; a newer edit replaces its current rows and is kept as a
-revision, as a sync would.
+plan_import reads the file and the database and says, per entry, what would happen; it stores
+nothing. apply_import stores a plan in one transaction (the caller confirms first). The rules:
+
+- An observation new here is created, with its observer mapped to an existing account only
+  when an admin confirmed that mapping in the preview, otherwise to a placeholder observer
+  (an inactive account with no usable password, is_placeholder) standing in for them.
+- An observation already here whose current copy has the file's content is "already here".
+- Submitted is final, and an observer's own draft is theirs: a different copy of either is
+  kept as a revision marked as imported (by the importing user, with the file's name and the
+  time) and reported as a conflict, never made current.
+- An observation whose current copy came from an earlier import follows lineage: a later
+  revision of it at its source (a higher revision number in the file) becomes current;
+  another copy is a conflict, kept as a revision.
+- Protocol versions are matched by protocol name, version number and definition; one not
+  here arrives as an imported version (status "imported"): usable by these observations only,
+  offered to no volunteer until a trainer publishes it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
+import secrets
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal
 
 import sqlalchemy as sa
 from pydantic import ValidationError
@@ -24,11 +38,25 @@ from sqlmodel import Session, col, select
 from app.auth.models import Role, User
 from app.db import utcnow
 from app.errors import DomainError
+from app.exports import json_export
+from app.exports.models import PendingImport
 from app.exports.schemas import ExportDocument, ObservationEntry, ObserverEntry, ProtocolEntry
-from app.exports.service import PLACEHOLDER_DOMAIN, pseudonym
+from app.exports.service import (
+    PLACEHOLDER_DOMAIN,
+    ExportOptions,
+    Observer,
+    pseudonym,
+    versions_in,
+)
 from app.observations import service as observations_service
 from app.observations import store
-from app.observations.models import Hearing, Observation, ObservationRevision, ObservationStatus
+from app.observations.models import (
+    Hearing,
+    Observation,
+    ObservationRevision,
+    ObservationStatus,
+    RevisionSource,
+)
 from app.protocols.definition import (
     DefinitionInvalid,
     ProtocolDefinition,
@@ -37,27 +65,20 @@ from app.protocols.definition import (
     validate_answers,
     validate_turns,
 )
-from app.protocols.models import Protocol, ProtocolVersion
+from app.protocols.models import Protocol, ProtocolVersion, VersionStatus
 from app.sessions import service as sessions_service
 
 MAX_IMPORT_BYTES = 200 * 1024 * 1024
 MAX_ERRORS = 50
 IMPORTED_SUFFIX = " (imported)"
+# What says how an entry travelled rather than what was observed: left out of the comparison.
+NOT_CONTENT = frozenset({"observer", "revision", "revision_count", "received_at"})
+
+Outcome = Literal["create", "update", "unchanged", "conflict"]
 
 
 class ImportRejected(DomainError):
     status_code = 422
-
-
-@dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    kept: int = 0  # this deployment holds a newer edit
-    protocols_created: int = 0
-    observers_created: int = 0
-    errors: list[dict[str, str]] = field(default_factory=list)
 
 
 def _reject(errors: list[dict[str, str]], message: str | None = None) -> ImportRejected:
@@ -111,52 +132,8 @@ def parse_document(raw: bytes) -> ExportDocument:
         raise _reject(errors) from None
 
 
-def _content_hash(entry: ObservationEntry) -> str:
-    content = entry.model_dump(mode="json")
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _placeholder_email(ref: str) -> str:
-    slug = re.sub(r"[^a-z0-9-]+", "-", ref.lower()).strip("-")[:64] or "unknown"
-    return f"observer-{slug}@{PLACEHOLDER_DOMAIN}"
-
-
-def _observer_email(entry: ObserverEntry) -> str:
-    return (entry.email or "").strip() or _placeholder_email(entry.ref)
-
-
-def _local_observers(session: Session, doc: ExportDocument, secret: str) -> dict[str, User]:
-    """The file's observers who already have an account here: by email, or, in a file without
-    identities, by the reference this deployment gives its observers in exports (so a set
-    exported without identities imports back into its own deployment as the same people)."""
-    found: dict[str, User] = {}
-    anonymous = {o.ref for o in doc.observers if not o.email}
-    by_ref: dict[str, int] = {}
-    if anonymous:
-        for user_id, email in session.exec(select(User.id, User.email)).all():
-            ref = pseudonym(user_id, email, secret)  # type: ignore[arg-type]
-            if ref in anonymous:
-                by_ref[ref] = user_id  # type: ignore[assignment]
-    for o in doc.observers:
-        user: User | None
-        if o.email:
-            user = session.exec(
-                select(User).where(sa.func.lower(User.email) == o.email.strip().lower())
-            ).first()
-        else:
-            user = session.get(User, by_ref[o.ref]) if o.ref in by_ref else None
-            if user is None:
-                user = session.exec(
-                    select(User).where(User.email == _placeholder_email(o.ref))
-                ).first()
-        if user is not None:
-            found[o.ref] = user
-    return found
-
-
 def _check(
-    session: Session, doc: ExportDocument, local: dict[str, User]
+    session: Session, doc: ExportDocument
 ) -> tuple[dict[tuple[str, int], ProtocolDefinition], list[dict[str, str]]]:
     """Every problem of a well-shaped document: references, definitions, answers, ids. Reads only."""
     errors: list[dict[str, str]] = []
@@ -232,62 +209,163 @@ def _check(
                         "msg": f"Hearing {hid} already belongs to another observation here.",
                     }
                 )
-    obs_ids = list(index)
-    for start in range(0, len(obs_ids), 500):
-        chunk = obs_ids[start : start + 500]
-        for oid, observer_id in session.exec(
-            select(Observation.id, Observation.observer_id).where(col(Observation.id).in_(chunk))
-        ).all():
-            entry = doc.observations[index[oid]]
-            here = local.get(entry.observer)
-            if here is None or here.id != observer_id:
-                errors.append(
-                    {
-                        "loc": f"observations[{index[oid]}].id",
-                        "msg": "An observation with this id already exists here, recorded by another observer.",
-                    }
-                )
     return definitions, errors
 
 
-def _protocol_version(session: Session, p: ProtocolEntry, result: ImportResult) -> ProtocolVersion:
-    """The version here with this protocol name, number and definition; made if there is none.
+def content_hash(entry: ObservationEntry) -> str:
+    """A digest of what was observed (not of how the entry travelled): equal content, equal hash."""
+    content = {k: v for k, v in entry.model_dump(mode="json").items() if k not in NOT_CONTENT}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
-    When the name and number are taken by a different definition, the version goes under
-    “<name> (imported)” so that both stay intact."""
+
+def placeholder_email(ref: str) -> str:
+    slug = re.sub(r"[^a-z0-9-]+", "-", ref.lower()).strip("-")[:64] or "unknown"
+    return f"observer-{slug}@{PLACEHOLDER_DOMAIN}"
+
+
+# --- the plan (reads only) -------------------------------------------------------------------
+
+
+@dataclass
+class ProtocolPlan:
+    entry: ProtocolEntry
+    local: ProtocolVersion | None  # the same version here already
+    store_under: str  # the protocol name a new imported version goes under
+
+    @property
+    def label(self) -> str:
+        return f"{self.entry.name} v{self.entry.version}"
+
+
+@dataclass
+class ObserverPlan:
+    index: int
+    entry: ObserverEntry
+    account: User | None  # an account here the file's observer matches (by email or reference)
+    placeholder: User | None  # the placeholder standing in for them here already
+    mapped: bool  # an admin confirmed the mapping to `account`
+    needed: bool = False  # a new observation of the file is theirs
+
+    @property
+    def user(self) -> User | None:
+        return self.account if self.mapped else self.placeholder
+
+    @property
+    def placeholder_email(self) -> str:
+        return placeholder_email(self.entry.ref)
+
+    @property
+    def placeholder_name(self) -> str:
+        name = self.entry.display_name or f"Observer {self.entry.ref[:40]}"
+        return (name + IMPORTED_SUFFIX)[:120]
+
+
+@dataclass
+class EntryPlan:
+    index: int
+    entry: ObservationEntry
+    digest: str
+    outcome: Outcome
+    reason: str
+    existing: Observation | None = None
+
+    @property
+    def where(self) -> str:
+        court = self.entry.court
+        return f"{court.court} · {court.courtroom} · {court.session_date.isoformat()}"
+
+
+@dataclass
+class ImportPlan:
+    document: ExportDocument
+    definitions: dict[tuple[str, int], ProtocolDefinition]
+    protocols: list[ProtocolPlan]
+    observers: list[ObserverPlan]
+    entries: list[EntryPlan]
+    may_map_accounts: bool
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for e in self.entries if e.outcome == outcome)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {o: self.count(o) for o in ("create", "update", "unchanged", "conflict")}
+
+    @property
+    def mappable(self) -> list[ObserverPlan]:
+        return [o for o in self.observers if o.account is not None and self.may_map_accounts]
+
+
+def _find_accounts(session: Session, doc: ExportDocument, secret: str) -> dict[str, User]:
+    """The file's observers who have an account here (never a placeholder): by email, or, in
+    a file without identities, by the reference this deployment gives its observers in
+    exports (a set exported without identities names its own deployment's people)."""
+    found: dict[str, User] = {}
+    anonymous = {o.ref for o in doc.observers if not o.email}
+    real = col(User.is_placeholder).is_(False)
+    if anonymous:
+        for user_id, email in session.exec(select(User.id, User.email).where(real)).all():
+            ref = pseudonym(user_id, email, secret)  # type: ignore[arg-type]
+            if ref in anonymous:
+                user = session.get(User, user_id)
+                if user is not None:
+                    found[ref] = user
+    for o in doc.observers:
+        if o.email:
+            user = session.exec(
+                select(User).where(sa.func.lower(User.email) == o.email.strip().lower(), real)
+            ).first()
+            if user is not None:
+                found[o.ref] = user
+    return found
+
+
+def _plan_observers(
+    session: Session,
+    doc: ExportDocument,
+    *,
+    secret: str,
+    may_map_accounts: bool,
+    mapped: Collection[str],
+) -> list[ObserverPlan]:
+    accounts = _find_accounts(session, doc, secret)
+    plans = []
+    for i, o in enumerate(doc.observers):
+        placeholder = session.exec(
+            select(User).where(User.email == placeholder_email(o.ref), col(User.is_placeholder))
+        ).first()
+        account = accounts.get(o.ref)
+        plans.append(
+            ObserverPlan(
+                index=i,
+                entry=o,
+                account=account,
+                placeholder=placeholder,
+                mapped=may_map_accounts and account is not None and o.ref in mapped,
+            )
+        )
+    return plans
+
+
+def _plan_protocol(session: Session, p: ProtocolEntry) -> ProtocolPlan:
+    """The version here with this protocol name, number and definition, or where a new one goes:
+    under its own name when that number is free there, else under “<name> (imported)”."""
     for name in (p.name, p.name + IMPORTED_SUFFIX):
         protocol = session.exec(
             select(Protocol).where(sa.func.lower(Protocol.name) == name.lower())
         ).first()
-        version = None
-        if protocol is not None:
-            version = session.exec(
-                select(ProtocolVersion).where(
-                    ProtocolVersion.protocol_id == protocol.id,
-                    ProtocolVersion.version == p.version,
-                )
-            ).first()
-            if version is not None:
-                if version.definition == p.definition:
-                    return version
-                continue
         if protocol is None:
-            protocol = Protocol(name=name, description=p.description)
-            session.add(protocol)
-            session.flush()
-        now = utcnow()
-        version = ProtocolVersion(
-            protocol_id=protocol.id,  # type: ignore[arg-type]
-            version=p.version,
-            status=p.status,
-            definition=p.definition,
-            published_at=now,
-            retired_at=now if p.status == "retired" else None,
-        )
-        session.add(version)
-        session.flush()
-        result.protocols_created += 1
-        return version
+            return ProtocolPlan(entry=p, local=None, store_under=name)
+        version = session.exec(
+            select(ProtocolVersion).where(
+                ProtocolVersion.protocol_id == protocol.id, ProtocolVersion.version == p.version
+            )
+        ).first()
+        if version is None:
+            return ProtocolPlan(entry=p, local=None, store_under=protocol.name)
+        if version.definition == p.definition:
+            return ProtocolPlan(entry=p, local=version, store_under=protocol.name)
     raise _reject(
         [
             {
@@ -298,60 +376,246 @@ def _protocol_version(session: Session, p: ProtocolEntry, result: ImportResult) 
     )
 
 
-def _observer(
-    session: Session, entry: ObserverEntry, local: dict[str, User], result: ImportResult
-) -> User:
-    """The observer's account here; a new, inactive one (no password) if there is none."""
-    user = local.get(entry.ref)
-    if user is None:
-        email = _observer_email(entry)
-        name = entry.display_name or f"Imported observer {entry.ref[:12]}"
-        user = User(
-            email=email,
-            display_name=name[:120],
-            role=Role.volunteer,
-            password_hash="!",  # no password: the account cannot sign in until an admin sets one
-            is_active=False,
+def _current_digests(
+    session: Session, existing: list[Observation], options: ExportOptions
+) -> dict[uuid.UUID, str]:
+    """Per observation here: the content hash of its current copy as an export with the
+    file's options would hold it (so that a file without free text compares without it)."""
+    if not existing:
+        return {}
+    docs = observations_service.observation_document(
+        session=session, observation_ids=[o.id for o in existing]
+    )
+    versions = {
+        v.id: v
+        for v in versions_in(
+            session=session, version_ids=sorted({o.protocol_version_id for o in existing})
         )
-        session.add(user)
-        session.flush()
-        result.observers_created += 1
-    return user
+    }
+    nobody = Observer(ref="-", name="", email="")
+    observers = {o.observer_id: nobody for o in existing}
+    digests = {}
+    for doc in docs:
+        entry = json_export.observation_entry(
+            doc, versions=versions, observers=observers, options=options
+        )
+        digests[doc["id"] if isinstance(doc["id"], uuid.UUID) else uuid.UUID(str(doc["id"]))] = (
+            content_hash(ObservationEntry.model_validate(entry))
+        )
+    return digests
 
 
-def _is_newer(entry: ObservationEntry, existing: Observation) -> bool:
-    if existing.status == ObservationStatus.submitted and entry.status != "submitted":
-        return False
-    edited = entry.client_edited_at
-    if edited.tzinfo is None:
-        edited = edited.replace(tzinfo=existing.client_edited_at.tzinfo)
-    if edited != existing.client_edited_at:
-        return edited > existing.client_edited_at
-    return entry.revision > existing.current_revision
+def _current_revision(session: Session, observation: Observation) -> ObservationRevision | None:
+    return session.exec(
+        select(ObservationRevision).where(
+            ObservationRevision.observation_id == observation.id,
+            ObservationRevision.revision == observation.current_revision,
+        )
+    ).first()
 
 
-def import_document(
-    *, session: Session, raw: bytes, imported_by_id: int | None, secret: str
-) -> ImportResult:
-    """Check the whole file, then store it in one transaction; ImportRejected stores nothing.
-    `secret` is this deployment's, for recognising its own observer references."""
+def _plan_entry(
+    session: Session, i: int, entry: ObservationEntry, *, current: dict[uuid.UUID, str]
+) -> EntryPlan:
+    digest = content_hash(entry)
+    existing = session.get(Observation, entry.id)
+    plan = EntryPlan(index=i, entry=entry, digest=digest, outcome="create", reason="")
+    if existing is None:
+        plan.reason = "New here."
+        return plan
+    plan.existing = existing
+    if current.get(existing.id) == digest:
+        plan.outcome, plan.reason = "unchanged", "Already here: the same content."
+        return plan
+    kept = session.exec(
+        select(ObservationRevision.revision).where(
+            ObservationRevision.observation_id == existing.id,
+            ObservationRevision.payload_hash == digest,
+        )
+    ).first()
+    if kept is not None:
+        plan.outcome = "unchanged"
+        plan.reason = (
+            f"Already here as revision {kept}, kept beside the current copy "
+            f"(revision {existing.current_revision}); nothing new to store."
+        )
+        return plan
+    keep_as = f"the file's copy is kept as revision {existing.revision_count + 1} (imported)"
+    if existing.status == ObservationStatus.submitted:
+        when = existing.submitted_at or existing.client_edited_at
+        plan.outcome = "conflict"
+        plan.reason = f"Submitted here on {when:%Y-%m-%d} and final: {keep_as}, not made current."
+        return plan
+    revision = _current_revision(session, existing)
+    if revision is None or revision.source != RevisionSource.import_:
+        plan.outcome = "conflict"
+        plan.reason = (
+            "A draft its observer is still working on here: "
+            f"{keep_as}; the observer's draft stays current."
+        )
+        return plan
+    # The current copy came from an earlier import: a later revision of it at its source wins.
+    source_revision = int((revision.payload or {}).get("revision") or 0)
+    if entry.status == ObservationStatus.submitted or entry.revision > source_revision:
+        plan.outcome = "update"
+        plan.reason = (
+            f"A later revision ({entry.revision}, {entry.status}) of the imported copy here "
+            f"(revision {source_revision} at its source)."
+        )
+        return plan
+    plan.outcome = "conflict"
+    plan.reason = (
+        f"Another copy of revision {entry.revision} at its source than the one imported "
+        f"here: {keep_as}, not made current."
+    )
+    return plan
+
+
+def plan_import(
+    *,
+    session: Session,
+    raw: bytes,
+    secret: str,
+    may_map_accounts: bool = False,
+    mapped: Collection[str] = (),
+) -> ImportPlan:
+    """What importing the file would do, entry by entry; ImportRejected when the file has any
+    problem. Reads only. `secret` is this deployment's (to recognise its own observer
+    references); `mapped` the observer references an admin confirmed to map to accounts here
+    (ignored unless `may_map_accounts`)."""
     doc = parse_document(raw)
-    local = _local_observers(session, doc, secret)
-    definitions, errors = _check(session, doc, local)
+    definitions, errors = _check(session, doc)
     if errors:
         raise _reject(errors)
-    result = ImportResult()
+    protocols = [_plan_protocol(session, p) for p in doc.protocols]
+    observers = _plan_observers(
+        session, doc, secret=secret, may_map_accounts=may_map_accounts, mapped=mapped
+    )
+    options = ExportOptions(
+        free_text=bool((doc.options or {}).get("free_text", True)),
+        identities=bool((doc.options or {}).get("identities", True)),
+    )
+    ids = [o.id for o in doc.observations]
+    existing = []
+    for start in range(0, len(ids), 500):
+        existing.extend(
+            session.exec(
+                select(Observation).where(col(Observation.id).in_(ids[start : start + 500]))
+            ).all()
+        )
+    current = _current_digests(session, existing, options)
+    entries = [_plan_entry(session, i, e, current=current) for i, e in enumerate(doc.observations)]
+    by_ref = {o.entry.ref: o for o in observers}
+    for e in entries:
+        if e.outcome == "create":
+            by_ref[e.entry.observer].needed = True
+    return ImportPlan(
+        document=doc,
+        definitions=definitions,
+        protocols=protocols,
+        observers=observers,
+        entries=entries,
+        may_map_accounts=may_map_accounts,
+    )
+
+
+# --- storing a confirmed plan ----------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    protocols_created: int = 0
+    observers_created: int = 0
+    entries: list[EntryPlan] = field(default_factory=list)
+
+
+def _store_protocol(
+    session: Session, plan: ProtocolPlan, *, imported_by_id: int | None
+) -> ProtocolVersion:
+    if plan.local is not None:
+        return plan.local
+    p = plan.entry
+    protocol = session.exec(
+        select(Protocol).where(sa.func.lower(Protocol.name) == plan.store_under.lower())
+    ).first()
+    if protocol is None:
+        protocol = Protocol(
+            name=plan.store_under, description=p.description, created_by_id=imported_by_id
+        )
+        session.add(protocol)
+        session.flush()
+    version = ProtocolVersion(
+        protocol_id=protocol.id,  # type: ignore[arg-type]
+        version=p.version,
+        status=VersionStatus.imported,
+        definition=p.definition,
+        created_by_id=imported_by_id,
+    )
+    session.add(version)
+    session.flush()
+    plan.local = version
+    return version
+
+
+def _store_observer(session: Session, plan: ObserverPlan) -> tuple[User, bool]:
+    """The observer's account here (mapped or placeholder), and whether it was made now."""
+    user = plan.user
+    if user is not None:
+        return user, False
+    user = User(
+        email=plan.placeholder_email,
+        display_name=plan.placeholder_name,
+        role=Role.volunteer,
+        password_hash="!",  # matches no password: a placeholder never signs in
+        is_active=False,
+        is_placeholder=True,
+    )
+    session.add(user)
+    session.flush()
+    plan.placeholder = user
+    return user, True
+
+
+def apply_import(
+    *, session: Session, plan: ImportPlan, imported_by_id: int, file_name: str
+) -> ImportResult:
+    """Store a plan (made in this transaction: plan_import, then this) and commit."""
+    result = ImportResult(entries=plan.entries)
     try:
-        versions = {
-            (p.name, p.version): _protocol_version(session, p, result) for p in doc.protocols
-        }
-        observers = {o.ref: _observer(session, o, local, result) for o in doc.observers}
-        for entry in doc.observations:
-            _import_observation(
-                session, entry, versions=versions, observers=observers, result=result,
+        versions = {(p.entry.name, p.entry.version): p for p in plan.protocols}
+        by_ref = {o.entry.ref: o for o in plan.observers}
+        for e in plan.entries:
+            if e.outcome == "unchanged":
+                result.unchanged += 1
+                continue
+            observer_id = version = None
+            if e.outcome in ("create", "update"):  # a conflict stores only a revision
+                protocol = versions[(e.entry.protocol.name, e.entry.protocol.version)]
+                result.protocols_created += protocol.local is None
+                version = _store_protocol(session, protocol, imported_by_id=imported_by_id)
+            if e.outcome == "create":
+                observer, new = _store_observer(session, by_ref[e.entry.observer])
+                result.observers_created += new
+                observer_id = observer.id
+            _store_entry(
+                session,
+                e,
+                version=version,
+                observer_id=observer_id,
                 imported_by_id=imported_by_id,
-                definition=definitions[(entry.protocol.name, entry.protocol.version)],
-            )  # fmt: skip
+                file_name=file_name,
+                definition=plan.definitions[(e.entry.protocol.name, e.entry.protocol.version)],
+            )
+            if e.outcome == "create":
+                result.created += 1
+            elif e.outcome == "update":
+                result.updated += 1
+            else:
+                result.conflicts += 1
         session.commit()
     except BaseException:
         session.rollback()
@@ -359,66 +623,56 @@ def import_document(
     return result
 
 
-def _import_observation(
+def _store_entry(
     session: Session,
-    entry: ObservationEntry,
+    plan: EntryPlan,
     *,
-    versions: dict[tuple[str, int], ProtocolVersion],
-    observers: dict[str, User],
-    result: ImportResult,
-    imported_by_id: int | None,
+    version: ProtocolVersion | None,
+    observer_id: int | None,
+    imported_by_id: int,
+    file_name: str,
     definition: ProtocolDefinition,
 ) -> None:
-    digest = _content_hash(entry)
-    existing = session.get(Observation, entry.id)
-    if existing is not None:
-        if observations_service.has_revision(
-            session=session, observation_id=entry.id, payload_hash=digest
-        ):
-            result.unchanged += 1
-            return
-        if not _is_newer(entry, existing):
-            result.kept += 1
-            return
-    observer = observers[entry.observer]
-    version = versions[(entry.protocol.name, entry.protocol.version)]
-    sitting = sessions_service.find_or_create_court_session(
-        session=session,
-        court=entry.court.court,
-        courtroom=entry.court.courtroom,
-        session_date=entry.court.session_date,
-        start_time=entry.court.start_time,
-        judge=entry.court.judge,
-        calendar_type=entry.court.calendar_type,
-        created_by_id=imported_by_id,
-    )
+    entry = plan.entry
     now = utcnow()
+    existing = plan.existing
     if existing is None:
+        assert version is not None
         revision = entry.revision_count
         observation = Observation(
             id=entry.id,
-            observer_id=observer.id,  # type: ignore[arg-type]
+            observer_id=observer_id,  # type: ignore[arg-type]
             protocol_version_id=version.id,  # type: ignore[arg-type]
-            court_session_id=sitting.id,  # type: ignore[arg-type]
+            court_session_id=0,
             client_edited_at=entry.client_edited_at,
         )
-        observation.current_revision = entry.revision
-        result.created += 1
     else:
         observation = existing
         revision = existing.revision_count + 1
-        observation.current_revision = revision
-        result.updated += 1
-    observation.protocol_version_id = version.id  # type: ignore[assignment]
-    observation.court_session_id = sitting.id  # type: ignore[assignment]
-    observation.status = entry.status
-    observation.session_answers = entry.session_answers
-    observation.notes = entry.notes
-    observation.client_edited_at = entry.client_edited_at
-    observation.received_at = entry.received_at or now
-    observation.submitted_at = entry.submitted_at
-    observation.is_reference = entry.is_reference
     observation.revision_count = revision
+    wins = plan.outcome in ("create", "update")
+    if wins:
+        assert version is not None
+        sitting = sessions_service.find_or_create_court_session(
+            session=session,
+            court=entry.court.court,
+            courtroom=entry.court.courtroom,
+            session_date=entry.court.session_date,
+            start_time=entry.court.start_time,
+            judge=entry.court.judge,
+            calendar_type=entry.court.calendar_type,
+            created_by_id=imported_by_id,
+        )
+        observation.current_revision = revision
+        observation.protocol_version_id = version.id  # type: ignore[assignment]
+        observation.court_session_id = sitting.id  # type: ignore[assignment]
+        observation.status = entry.status
+        observation.session_answers = entry.session_answers
+        observation.notes = entry.notes
+        observation.client_edited_at = entry.client_edited_at
+        observation.received_at = entry.received_at or now
+        observation.submitted_at = entry.submitted_at
+        observation.is_reference = entry.is_reference
     session.add(observation)
     session.flush()
     session.execute(
@@ -427,20 +681,86 @@ def _import_observation(
             {
                 "observation_id": entry.id,
                 "revision": revision,
-                "user_id": observer.id,
+                "user_id": imported_by_id,  # who really made this revision
                 "status": entry.status,
                 "client_edited_at": entry.client_edited_at,
                 "received_at": now,
                 "based_on_revision": None,
-                "payload_hash": digest,
+                "payload_hash": plan.digest,
                 "payload": entry.model_dump(mode="json"),
+                "source": RevisionSource.import_,
+                "import_file_name": file_name[:255],
             }
         ],
     )
-    store.write_current_rows(
-        session=session,
-        observation=observation,
-        hearings=entry.hearings,
-        definition=definition,
-        session_answers=entry.session_answers,
+    if wins:
+        store.write_current_rows(
+            session=session,
+            observation=observation,
+            hearings=entry.hearings,
+            definition=definition,
+            session_answers=entry.session_answers,
+        )
+
+
+# --- the file between preview and confirmation ------------------------------------------------
+
+
+class PreviewGone(DomainError):
+    status_code = 404
+
+
+def hold_upload(
+    *, session: Session, user_id: int, file_name: str, raw: bytes, ttl_seconds: int
+) -> PendingImport:
+    """Keep an uploaded file for its confirmation, under a new random token bound to the user
+    (expired files of anyone are dropped on the way)."""
+    now = utcnow()
+    session.execute(sa.delete(PendingImport).where(col(PendingImport.expires_at) < now))
+    pending = PendingImport(
+        token=secrets.token_urlsafe(32),
+        user_id=user_id,
+        file_name=(file_name or "import.json")[:255],
+        sha256=hashlib.sha256(raw).hexdigest(),
+        size=len(raw),
+        content=raw,
+        expires_at=now + timedelta(seconds=ttl_seconds),
     )
+    session.add(pending)
+    session.flush()
+    return pending
+
+
+def held_upload(*, session: Session, token: str, user_id: int, sha256: str) -> PendingImport:
+    """The file previewed under `token` by this user, checked to be the very file previewed
+    (`sha256` as the preview showed it); PreviewGone otherwise."""
+    pending = session.exec(
+        select(PendingImport).where(PendingImport.token == token[:64]).with_for_update()
+    ).first()
+    gone = "This preview is no longer open (confirmed already, expired or not yours): upload the file again."
+    if (
+        pending is None
+        or pending.user_id != user_id
+        or pending.confirmed_at is not None
+        or pending.expires_at < utcnow()
+    ):
+        raise PreviewGone(gone)
+    if not (
+        hmac.compare_digest(pending.sha256, sha256)
+        and hmac.compare_digest(hashlib.sha256(pending.content).hexdigest(), pending.sha256)
+    ):
+        raise PreviewGone("The file confirmed is not the file previewed: upload it again.")
+    return pending
+
+
+def claim_upload(*, session: Session, pending: PendingImport) -> None:
+    """Mark the held file confirmed (once: a second confirmation of it is PreviewGone) and drop
+    its bytes (its name, size and digest stay); the caller commits with what it stores."""
+    claimed = session.execute(
+        sa.update(PendingImport)
+        .where(col(PendingImport.id) == pending.id, col(PendingImport.confirmed_at).is_(None))
+        .values(confirmed_at=utcnow(), content=b"")
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise PreviewGone("This file was confirmed already.")

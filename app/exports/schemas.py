@@ -19,7 +19,7 @@ class ProtocolEntry(_Doc):
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
     version: int = Field(ge=1)
-    status: Literal["published", "retired"]
+    status: Literal["published", "retired", "imported"]
     definition: dict[str, Any]
 
 

@@ -165,10 +165,15 @@ def set_versions(*, session: Session, f: HearingFilter) -> list[SetVersion]:
         .where(col(Observation.id).in_(observation_ids(f)))
         .distinct()
     )
+    return versions_in(session=session, version_ids=used)
+
+
+def versions_in(*, session: Session, version_ids: Any) -> list[SetVersion]:
+    """These protocol versions (ids, or a query of ids) as exports describe them."""
     rows = session.exec(
         select(ProtocolVersion, Protocol.name, Protocol.description)
         .join(Protocol, col(Protocol.id) == ProtocolVersion.protocol_id)
-        .where(col(ProtocolVersion.id).in_(used))
+        .where(col(ProtocolVersion.id).in_(version_ids))
         .order_by(Protocol.name, ProtocolVersion.version)
     ).all()
     return [

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.exports.codebook import AnswerPlan, Column, Layout, layout
+from app.exports.codebook import AnswerPlan, Column, Layout, layout, neutralise_formulas
 from app.exports.service import ExportOptions, Observer, SetVersion, set_observers, set_versions
 from app.observations.filters import HearingFilter, hearing_ids
 from app.observations.models import Hearing, Observation, Turn
@@ -269,7 +269,7 @@ def hearing_rows(
             )
             cells += blanks
             fill(cells, answers)
-            yield cells
+            yield neutralise_formulas(cells)
 
 
 OBSERVATION_CELLS = (
@@ -328,7 +328,7 @@ def observation_rows(
                 cells = [blank if cell is None else cell for cell in cells]
             cells += blanks
             plan.fill(cells, answers)
-            yield cells
+            yield neutralise_formulas(cells)
 
 
 def turn_rows(conn: sa.Connection, ctx: ExportContext) -> Iterator[list[Any]]:

@@ -240,8 +240,16 @@ class ObservationValue(SQLModel, table=True):
     answers: int
 
 
+class RevisionSource(StrEnum):
+    phone = "phone"  # sent by the observer's phone (sync, or a backup file they uploaded)
+    import_ = "import"  # from a JSON export file, by the user who imported it
+
+
 class ObservationRevision(SQLModel, table=True):
-    """Every version of an observation the server ever received. Append-only."""
+    """Every version of an observation the server ever received. Append-only.
+
+    user_id is who really made the revision: the observer for a phone's revision, the
+    importing user for an imported one (the observer stays the observation's observer_id)."""
 
     __tablename__ = "observation_revision"
     __table_args__ = (sa.UniqueConstraint("observation_id", "revision"),)
@@ -260,3 +268,8 @@ class ObservationRevision(SQLModel, table=True):
     based_on_revision: int | None = None
     payload_hash: str = Field(max_length=64, index=True)
     payload: dict[str, Any] = Field(sa_type=JSONType)
+    source: str = Field(
+        default=RevisionSource.phone, max_length=20, sa_column_kwargs={"server_default": "phone"}
+    )
+    # For an imported revision: the file it came from (received_at is when).
+    import_file_name: str | None = Field(default=None, max_length=255)

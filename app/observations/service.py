@@ -17,6 +17,7 @@ from app.observations.models import (
     ObservationStatus,
     Turn,
 )
+from app.protocols.models import ProtocolVersion, VersionStatus
 from app.sessions.models import Court, CourtSession, Judge
 
 # Drafts larger than this many are not all put in a pack; the newest come first.
@@ -144,9 +145,13 @@ def drafts_for_pack(*, session: Session, observer_id: int) -> list[dict[str, Any
     """The volunteer's unsubmitted observations, whole, so another phone can carry on."""
     ids = session.exec(
         select(Observation.id)
+        .join(ProtocolVersion, col(ProtocolVersion.id) == Observation.protocol_version_id)
         .where(
             Observation.observer_id == observer_id,
             Observation.status == ObservationStatus.draft,
+            # An imported draft is not the volunteer's to carry on: its version is offered
+            # to no volunteer until a trainer publishes it.
+            ProtocolVersion.status != VersionStatus.imported,
         )
         .order_by(sa.desc(Observation.client_edited_at))
         .limit(PACK_DRAFT_LIMIT)

@@ -16,6 +16,9 @@ class VersionStatus(StrEnum):
     draft = "draft"
     published = "published"
     retired = "retired"
+    # Came with an imported observations file: used only by those observations, never offered
+    # to volunteers (offline pack, assignments, capture) until a trainer publishes it.
+    imported = "imported"
 
 
 class Protocol(SQLModel, table=True):

@@ -9,7 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 
+from app.audit.service import record_audit
+from app.auth.models import User
+from app.auth.router import client_address
 from app.db import SessionDep
 from app.deps import TrainerUser
 from app.protocols import editing
@@ -106,9 +110,19 @@ def create_protocol(
 
 @router.post("/import", name="protocols:import")
 async def import_protocol(
-    request: Request, session: SessionDep, user: TrainerUser, file: UploadFile | None = None
+    request: Request,
+    session: SessionDep,
+    user: TrainerUser,
+    file: UploadFile | None = None,
+    document: Annotated[str, Form(max_length=MAX_UPLOAD_BYTES + 1)] = "",
+    replace_draft: Annotated[str, Form()] = "",
 ) -> Response:
+    """Upload a protocol JSON. When its protocol has an open draft, the trainer is asked
+    first; their answer comes back with the document itself (`document`, `replace_draft`)."""
     raw = await file.read(MAX_UPLOAD_BYTES + 1) if file is not None else b""
+    if not raw and document:
+        raw = document.encode()
+    filename = file.filename if file is not None and file.filename else "The file"
     problems: list[dict[str, str]] = []
     if not raw:
         problems = [{"loc": "file", "msg": "Choose a protocol JSON file to upload."}]
@@ -121,14 +135,34 @@ async def import_protocol(
         try:
             if raw[:4] == b"PK\x03\x04":  # a zip: an XLSForm workbook
                 version, notes = protocol_service.import_xlsform(
-                    session=session, raw=raw, created_by_id=user.id
+                    session=session,
+                    raw=raw,
+                    created_by_id=user.id,
+                    replace_draft=replace_draft == "1",
                 )
             else:
                 version = protocol_service.import_document(
-                    session=session, raw=raw, created_by_id=user.id
+                    session=session,
+                    raw=raw,
+                    created_by_id=user.id,
+                    replace_draft=replace_draft == "1",
                 )
         except protocol_service.DefinitionRejected as exc:
             problems = exc.errors
+        except protocol_service.DraftOpen as exc:
+            return render(
+                request,
+                "protocols/import_draft_open.html",
+                {
+                    "message": exc.message,
+                    "draft": exc.draft,
+                    "name": exc.name,
+                    # an XLSForm comes back as the definition it was read into
+                    "document": exc.document or raw.decode("utf-8-sig"),
+                    "filename": filename,
+                },
+                status_code=409,
+            )
         else:
             flash(request, f"Uploaded as draft version {version.version}.", "success")
             if notes:
@@ -137,7 +171,7 @@ async def import_protocol(
     return render(
         request,
         "protocols/import_errors.html",
-        {"problems": problems, "filename": file.filename if file else ""},
+        {"problems": problems, "filename": filename},
         status_code=422,
     )
 
@@ -237,12 +271,27 @@ def diff_page(
 # --- life cycle ----------------------------------------------------------------------------
 
 
+def _audit_life_cycle(
+    request: Request, session: Session, user: User, version: ProtocolVersion, *, action: str,
+    was: str,
+) -> None:  # fmt: skip
+    record_audit(
+        session,
+        action=action,
+        actor_id=user.id,
+        target=f"protocol_version:{version.id}",
+        detail={"protocol_id": version.protocol_id, "version": version.version, "from": was},
+        ip_address=client_address(request),
+        commit=True,
+    )
+
+
 @router.post("/versions/{version_id}/publish", name="protocols:publish")
 def publish(request: Request, session: SessionDep, user: TrainerUser, version_id: int) -> Response:
-    version = protocol_service.publish(
-        session=session,
-        version=protocol_service.get_version(session=session, version_id=version_id),
-    )
+    version = protocol_service.get_version(session=session, version_id=version_id)
+    was = version.status
+    version = protocol_service.publish(session=session, version=version)
+    _audit_life_cycle(request, session, user, version, action="protocol.publish", was=was)
     flash(
         request,
         f"Version {version.version} is published: it can be assigned and will never change.",
@@ -257,6 +306,7 @@ def retire(request: Request, session: SessionDep, user: TrainerUser, version_id:
         session=session,
         version=protocol_service.get_version(session=session, version_id=version_id),
     )
+    _audit_life_cycle(request, session, user, version, action="protocol.retire", was="published")
     flash(request, f"Version {version.version} is retired: no new assignments use it.", "info")
     return _redirect(request, "protocols:version", version_id=version.id)
 

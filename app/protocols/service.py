@@ -46,6 +46,21 @@ class VersionLocked(DomainError):
     status_code = 409
 
 
+class DraftOpen(DomainError):
+    """An upload would replace a draft someone is editing: ask first."""
+
+    status_code = 409
+
+    def __init__(self, draft: ProtocolVersion, name: str) -> None:
+        super().__init__(
+            f"“{name}” has an open draft (version {draft.version}, last changed "
+            f"{draft.updated_at:%Y-%m-%d %H:%M} UTC); the upload would replace its content."
+        )
+        self.draft = draft
+        self.name = name
+        self.document: str | None = None  # the upload as Courtwatch JSON, when it was not
+
+
 @dataclass
 class ProtocolSummary:
     protocol: Protocol
@@ -230,8 +245,10 @@ def replace_definition(
 
 
 def publish(*, session: Session, version: ProtocolVersion) -> ProtocolVersion:
-    """Draft → published; from then on it never changes."""
-    _require_draft(version)
+    """Draft (or imported) → published; from then on it never changes. An imported version
+    is offered to volunteers only from this point."""
+    if version.status != VersionStatus.imported:
+        _require_draft(version)
     definition = validate(version.definition)
     if not definition.questions():
         raise VersionLocked("A protocol needs at least one question before it is published.")
@@ -330,9 +347,13 @@ def export_document(*, protocol: Protocol, version: ProtocolVersion) -> dict[str
     }
 
 
-def import_document(*, session: Session, raw: bytes, created_by_id: int | None) -> ProtocolVersion:
+def import_document(
+    *, session: Session, raw: bytes, created_by_id: int | None, replace_draft: bool = False
+) -> ProtocolVersion:
     """An uploaded protocol JSON → a new protocol (draft v1), or a new draft of the protocol with
-    that name. Every problem is listed and nothing is stored when there is one."""
+    that name. Every problem is listed and nothing is stored when there is one. A protocol's
+    open draft is never overwritten silently: DraftOpen unless `replace_draft` (the trainer
+    was asked), or the draft holds this very definition already."""
     errors: list[FieldError] = []
     try:
         doc = json.loads(raw.decode("utf-8-sig"))
@@ -389,6 +410,11 @@ def import_document(*, session: Session, raw: bytes, created_by_id: int | None) 
             created_by_id=created_by_id,
         )
     summary = get_protocol(session=session, protocol_id=existing.id)  # type: ignore[arg-type]
+    if summary.draft is not None:
+        if summary.draft.definition == definition:
+            return summary.draft
+        if not replace_draft:
+            raise DraftOpen(summary.draft, existing.name)
     draft = summary.draft or new_draft(
         session=session, version=summary.latest, created_by_id=created_by_id
     )
@@ -425,7 +451,7 @@ def export_xlsform(*, protocol: Protocol, version: ProtocolVersion) -> bytes:
 
 
 def import_xlsform(
-    *, session: Session, raw: bytes, created_by_id: int | None
+    *, session: Session, raw: bytes, created_by_id: int | None, replace_draft: bool = False
 ) -> tuple[ProtocolVersion, list[str]]:
     """An XLSForm workbook → a draft (a new protocol, or a new draft of the protocol with its
     title, by the same rules as a JSON upload), with notes of what was not kept. Every row it
@@ -444,9 +470,17 @@ def import_xlsform(
         "description": found.description,
         "definition": found.definition,
     }
-    version = import_document(
-        session=session, raw=json.dumps(document).encode(), created_by_id=created_by_id
-    )
+    text = json.dumps(document, ensure_ascii=False)
+    try:
+        version = import_document(
+            session=session,
+            raw=text.encode(),
+            created_by_id=created_by_id,
+            replace_draft=replace_draft,
+        )
+    except DraftOpen as exc:
+        exc.document = text
+        raise
     return version, found.notes
 
 

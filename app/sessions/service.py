@@ -105,7 +105,11 @@ def assignable_people(*, session: Session) -> list[User]:
     return list(
         session.exec(
             select(User)
-            .where(col(User.role).in_(ASSIGNABLE_ROLES), col(User.is_active).is_(True))
+            .where(
+                col(User.role).in_(ASSIGNABLE_ROLES),
+                col(User.is_active).is_(True),
+                col(User.is_placeholder).is_(False),
+            )
             .order_by(col(User.role).desc(), func.lower(User.display_name))
         )
     )
@@ -668,7 +672,11 @@ def _active_on_session(
 
 def _check_people(session: Session, court_session_id: int, volunteer_ids: list[int]) -> list[User]:
     people = list(session.exec(select(User).where(col(User.id).in_(volunteer_ids))))
-    usable = {u.id: u for u in people if u.is_active and u.role in ASSIGNABLE_ROLES}
+    usable = {
+        u.id: u
+        for u in people
+        if u.is_active and not u.is_placeholder and u.role in ASSIGNABLE_ROLES
+    }
     if len(usable) != len(set(volunteer_ids)):
         raise FormInvalid(
             {"volunteer_ids": "Choose volunteers from the list (active accounts only)."}

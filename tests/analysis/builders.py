@@ -109,6 +109,7 @@ def send_observation(
     hearings: list[dict[str, Any]],
     session_answers: dict[str, Any] | None = None,
     status: str = "submitted",
+    notes: str = "",
 ) -> str:
     """One whole observation through POST /api/v1/observations/batch; returns its UUID."""
     for i, h in enumerate(hearings):
@@ -122,6 +123,7 @@ def send_observation(
                 "court": court,
                 "status": status,
                 "session_answers": session_answers or {},
+                "notes": notes,
                 "hearings": hearings,
                 "client_edited_at": datetime.now(UTC).isoformat(),
             }

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
+from app.audit.models import AuditEntry
 from app.exports.models import ObservationSet
 from app.observations.models import Observation
 from app.sessions.models import Judge
@@ -112,3 +113,14 @@ def test_a_trainer_marks_the_reference_and_sees_each_observer_against_it(
     assert response.headers["location"].endswith("/compare")
     db.refresh(reference)
     assert reference.is_reference is False
+    # Both marks are in the audit log (refused attempts are not).
+    entries = db.exec(
+        select(AuditEntry)
+        .where(col(AuditEntry.action).startswith("observation.reference"))
+        .order_by(AuditEntry.id)
+    ).all()
+    assert [e.action for e in entries] == [
+        "observation.reference_mark",
+        "observation.reference_unmark",
+    ]
+    assert {e.target for e in entries} == {f"observation:{reference.id}"}

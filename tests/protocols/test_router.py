@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import html
 import json
+import re
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
+from app.audit.models import AuditEntry
+from app.protocols import service as protocol_service
 from app.protocols.models import Protocol, ProtocolVersion
 from tests.protocols.factories import published_protocol, small_definition
 
@@ -178,3 +183,82 @@ def test_volunteers_and_organizers_cannot_author(client_for, db, role):
 def test_unknown_version_is_404(trainer):
     client, _ = trainer
     assert client.get("/protocols/versions/424242").status_code == 404
+
+
+def _upload(client, doc, **data):
+    return client.post(
+        "/protocols/import",
+        files={"file": ("p.json", json.dumps(doc), "application/json")},
+        data=data,
+    )
+
+
+def test_an_upload_never_overwrites_an_open_draft_silently(trainer, db):
+    """The protocol named in the file has a draft someone is editing: the trainer is asked
+    first; only their yes replaces the draft."""
+    client, _ = trainer
+    version = published_protocol(db, name="Drafted")
+    draft = protocol_service.new_draft(session=db, version=version, created_by_id=None)
+    edited = copy.deepcopy(draft.definition)
+    edited["sections"][0]["questions"][0]["label"] = "Could you hear well? (draft edit)"
+    draft = protocol_service.replace_definition(session=db, version=draft, definition=edited)
+    uploaded = copy.deepcopy(version.definition)
+    uploaded["sections"][0]["questions"][0]["label"] = "From the upload"
+    doc = {"format": "courtwatch-protocol", "name": "Drafted", "definition": uploaded}
+
+    asked = _upload(client, doc)
+    assert asked.status_code == 409
+    assert "Replace the open draft?" in asked.text and f"version {draft.version}" in asked.text
+    db.expire_all()
+    assert db.get(ProtocolVersion, draft.id).definition == edited  # nothing stored
+    # The answer comes back with the document itself (no second file choice).
+    found = re.search(r'name="document" value="([^"]*)"', asked.text)
+    assert found is not None
+    replaced = client.post(
+        "/protocols/import", data={"document": html.unescape(found.group(1)), "replace_draft": "1"}
+    )
+    assert replaced.status_code == 303
+    db.expire_all()
+    assert db.get(ProtocolVersion, draft.id).definition == uploaded
+    versions = db.exec(
+        select(ProtocolVersion).where(ProtocolVersion.protocol_id == version.protocol_id)
+    ).all()
+    assert len(versions) == 2  # the draft was replaced, not a second draft made
+
+
+def test_an_upload_makes_a_new_draft_when_none_is_open(trainer, db):
+    client, _ = trainer
+    version = published_protocol(db, name="Undrafted")
+    uploaded = copy.deepcopy(version.definition)
+    uploaded["sections"][0]["questions"][0]["label"] = "From the upload"
+    response = _upload(client, {"name": "Undrafted", "definition": uploaded})
+    assert response.status_code == 303
+    db.expire_all()
+    versions = db.exec(
+        select(ProtocolVersion)
+        .where(ProtocolVersion.protocol_id == version.protocol_id)
+        .order_by(ProtocolVersion.version)
+    ).all()
+    assert [(v.version, v.status) for v in versions] == [(1, "published"), (2, "draft")]
+    assert versions[1].definition == uploaded
+    assert versions[0].definition == version.definition
+
+
+def test_publish_and_retire_are_in_the_audit_log(trainer, db):
+    client, user = trainer
+    version = protocol_service.create_protocol(
+        session=db, name="Audited", definition=small_definition("Audited"), created_by_id=None
+    )
+    assert client.post(f"/protocols/versions/{version.id}/publish").status_code == 303
+    assert client.post(f"/protocols/versions/{version.id}/retire").status_code == 303
+    entries = db.exec(
+        select(AuditEntry)
+        .where(col(AuditEntry.action).startswith("protocol."))
+        .order_by(AuditEntry.id)
+    ).all()
+    assert [(e.action, e.detail["from"]) for e in entries] == [
+        ("protocol.publish", "draft"),
+        ("protocol.retire", "published"),
+    ]
+    assert {e.actor_id for e in entries} == {user.id}
+    assert {e.target for e in entries} == {f"protocol_version:{version.id}"}
