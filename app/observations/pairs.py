@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from app.analysis import stats
 from app.observations.models import Hearing, Observation, ObservationPair, ObservationSummary
-from app.sessions.models import CourtSession
+from app.sessions import service as sessions_service
 
 pair_table = ObservationPair.__table__  # type: ignore[attr-defined]
 hearing_table = Hearing.__table__  # type: ignore[attr-defined]
@@ -89,11 +89,11 @@ def write_pairs(
     """Work out an observation's pairs with the other observers' observations of its sitting
     (its old pairs are gone: delete_pairs); its summary is written as paired.
 
-    The sitting's row is locked first (PostgreSQL), so that two observations of one sitting
-    written at once see each other: the second waits for the first to commit."""
-    session.execute(
-        sa.select(CourtSession.id).where(CourtSession.id == court_session_id).with_for_update()
-    )
+    The sitting's row is locked (PostgreSQL), so that two observations of one sitting written
+    at once see each other: the second waits for the first to commit. The sync batch has
+    taken that lock already, before writing anything (lock_court_sessions); here it is
+    taken again for other writers (a no-op when held)."""
+    sessions_service.lock_court_sessions(session=session, court_session_ids=[court_session_id])
     peers = session.execute(
         sa.select(Observation.id, Observation.observer_id).where(
             Observation.court_session_id == court_session_id,
@@ -137,13 +137,33 @@ def delete_pairs(*, session: Session, observation_id: uuid.UUID) -> None:
     )
 
 
-def rebuild_pairs(connection: sa.Connection) -> None:
+def rebuild_pairs(
+    connection: sa.Connection, *, court_session_ids: Collection[int] | None = None
+) -> None:
     """Every observation's pairs worked out again from the stored hearings (for rows written
-    some other way, and for data stored before pairs existed); every summary marked paired."""
+    some other way, and for data stored before pairs existed); every summary marked paired.
+    With `court_session_ids`, only the observations of those sittings (sittings merged by
+    migration 0007)."""
     from app.protocols.definition import parse_definition
     from app.protocols.models import ProtocolVersion
 
-    connection.execute(sa.delete(pair_table))
+    in_sittings = sa.select(Observation.id).where(
+        Observation.court_session_id.in_(sorted(court_session_ids or ()))  # type: ignore[attr-defined]
+    )
+
+    def scoped(query: Any, column: Any) -> Any:
+        return query if court_session_ids is None else query.where(column.in_(in_sittings))
+
+    connection.execute(
+        sa.delete(pair_table)
+        if court_session_ids is None
+        else sa.delete(pair_table).where(
+            sa.or_(
+                pair_table.c.first_observation_id.in_(in_sittings),
+                pair_table.c.second_observation_id.in_(in_sittings),
+            )
+        )
+    )
     keys = {
         version_id: parse_definition(document).categorical_keys()
         for version_id, document in connection.execute(
@@ -152,11 +172,14 @@ def rebuild_pairs(connection: sa.Connection) -> None:
     }
     by_sitting: dict[int, list[tuple[Any, int, int]]] = {}
     for oid, observer, sitting, version_id in connection.execute(
-        sa.select(
+        scoped(
+            sa.select(
+                Observation.id,
+                Observation.observer_id,
+                Observation.court_session_id,
+                Observation.protocol_version_id,
+            ),
             Observation.id,
-            Observation.observer_id,
-            Observation.court_session_id,
-            Observation.protocol_version_id,
         )
     ):
         by_sitting.setdefault(sitting, []).append((oid, observer, version_id))
@@ -193,4 +216,4 @@ def rebuild_pairs(connection: sa.Connection) -> None:
     for start in range(0, len(rows), 1000):
         connection.execute(sa.insert(pair_table), rows[start : start + 1000])
     summary = ObservationSummary.__table__  # type: ignore[attr-defined]
-    connection.execute(sa.update(summary).values(paired=True))
+    connection.execute(scoped(sa.update(summary), summary.c.observation_id).values(paired=True))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from typing import Any
 
 from sqlmodel import Session, select
 
 from app.sessions.models import Court, Judge
+from app.transactions import insert_ignoring_conflicts
 
 _TITLES = re.compile(r"^(the\s+)?(hon(ourable|orable)?\.?\s+|judge\s+|justice\s+)+", re.IGNORECASE)
 
@@ -29,26 +31,29 @@ def clean_name(name: str) -> str:
     return " ".join(name.split())
 
 
+def _get_or_create_named(
+    session: Session, model: type[Court] | type[Judge], name: str, key: str
+) -> Any:
+    """The row of this key, inserted if new; two writers inserting one key at once both get
+    the one row (INSERT … ON CONFLICT DO NOTHING, then SELECT)."""
+    found = session.exec(select(model).where(model.name_key == key)).first()
+    if found is None:
+        table = model.__table__  # type: ignore[attr-defined]
+        session.execute(
+            insert_ignoring_conflicts(session, table), [{"name": clean_name(name), "name_key": key}]
+        )
+        found = session.exec(select(model).where(model.name_key == key)).one()
+    return found
+
+
 def get_or_create_court(*, session: Session, name: str) -> Court:
     """The court with this name (any spelling that folds to the same key), created if new."""
-    key = name_key(name)
-    court = session.exec(select(Court).where(Court.name_key == key)).first()
-    if court is None:
-        court = Court(name=clean_name(name), name_key=key)
-        session.add(court)
-        session.flush()
-    return court
+    return _get_or_create_named(session, Court, name, name_key(name))  # type: ignore[no-any-return]
 
 
 def get_or_create_judge(*, session: Session, name: str) -> Judge:
     """The judge with this name (titles and spelling folded), created if new."""
-    key = judge_key(name)
-    judge = session.exec(select(Judge).where(Judge.name_key == key)).first()
-    if judge is None:
-        judge = Judge(name=clean_name(name), name_key=key)
-        session.add(judge)
-        session.flush()
-    return judge
+    return _get_or_create_named(session, Judge, name, judge_key(name))  # type: ignore[no-any-return]
 
 
 def similar_names(name: str, candidates: list[str], *, cutoff: float = 0.82) -> list[str]:

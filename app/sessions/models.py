@@ -45,6 +45,19 @@ class Judge(SQLModel, table=True):
 
 class CourtSession(SQLModel, table=True):
     __tablename__ = "court_session"
+    # One sitting per court, courtroom (any case), date and calendar type: phones that create
+    # the same ad hoc sitting at once converge on one row (INSERT … ON CONFLICT DO NOTHING),
+    # so its observers are compared. The start time and judge are filled in, not keyed on.
+    __table_args__ = (
+        sa.Index(
+            "uq_court_session_sitting",
+            "court_id",
+            sa.text("lower(courtroom)"),
+            "session_date",
+            "calendar_type",
+            unique=True,
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     court_id: int = Field(foreign_key="court.id", index=True)

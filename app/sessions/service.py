@@ -8,11 +8,12 @@ pages commit.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, time, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from app.auth.models import Role, User
@@ -43,6 +44,7 @@ from app.sessions.schemas import (
     VolunteerRow,
     WhereFields,
 )
+from app.transactions import insert_ignoring_conflicts
 
 ASSIGNABLE_ROLES = (Role.volunteer, Role.trainer)
 # Progress only moves forward; "cancelled" is outside this order on purpose.
@@ -182,10 +184,11 @@ def _same_sitting(
     days: Sequence[date],
     start_time: time | Literal["any"] | None = "any",
 ) -> Any:
-    """Sessions of this court, courtroom (any case) and calendar on these days."""
+    """Sessions of this court, courtroom (any case) and calendar on these days (the database's
+    lower() on both sides, as the unique index uq_court_session_sitting folds the courtroom)."""
     query = select(CourtSession).where(
         CourtSession.court_id == court_id,
-        func.lower(CourtSession.courtroom) == courtroom.lower(),
+        func.lower(CourtSession.courtroom) == func.lower(courtroom),
         CourtSession.calendar_type == calendar_type,
         col(CourtSession.session_date).in_(list(days)),
     )
@@ -203,14 +206,27 @@ def _existing_days(session: Session, data: WhereFields, days: Sequence[date]) ->
     court = session.exec(select(Court).where(Court.name_key == court_key)).first()
     if court is None or not days:
         return set()
+    # Any start time: one sitting per court, courtroom, date and calendar (a database constraint).
     query = _same_sitting(
         court_id=court.id,  # type: ignore[arg-type]
         courtroom=data.courtroom,
         calendar_type=data.calendar_type,
         days=days,
-        start_time=data.start_time,
     )
     return {s.session_date for s in session.exec(query)}
+
+
+SAME_SITTING_MESSAGE = "This court already has that sitting (same courtroom, calendar and date)."
+
+
+def _commit_new_sittings(session: Session) -> None:
+    """Commit sittings just made; another trainer who made one of them first (the unique
+    index) gets the form's date message, not an error page."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise FormInvalid({"session_date": SAME_SITTING_MESSAGE}) from None
 
 
 def _new_session(
@@ -239,13 +255,9 @@ def create_court_session(
     """One sitting; NamesToConfirm for a near-miss name, FormInvalid for an identical sitting."""
     _check_names(session, data)
     if _existing_days(session, data, [data.session_date]):
-        raise FormInvalid(
-            {
-                "session_date": "This court already has that sitting (same courtroom, calendar, date and time)."
-            }
-        )
+        raise FormInvalid({"session_date": SAME_SITTING_MESSAGE})
     sitting = _new_session(session, data, data.session_date, created_by_id, None)
-    session.commit()
+    _commit_new_sittings(session)
     session.refresh(sitting)
     return sitting
 
@@ -293,10 +305,83 @@ def create_recurring_sessions(
     created = [
         _new_session(session, data, p.day, created_by_id, series_id) for p in plan if not p.exists
     ]
-    session.commit()
+    _commit_new_sittings(session)
     for sitting in created:
         session.refresh(sitting)
     return created, [p.day for p in plan if p.exists]
+
+
+def court_session_id_for(
+    *,
+    session: Session,
+    court: str,
+    courtroom: str,
+    session_date: date,
+    start_time: time | None,
+    judge: str | None,
+    calendar_type: str,
+    created_by_id: int | None,
+    create: bool = True,
+) -> int | None:
+    """The id of the sitting for these court details: the existing one (same court, courtroom
+    in any case, date and calendar) or, with `create`, a new one. Writers that create one
+    sitting at once converge on one row (INSERT … ON CONFLICT DO NOTHING on the unique index,
+    then SELECT). Takes no lock on an existing sitting: lock_court_sessions does, in order."""
+    courtroom = courts.clean_name(courtroom)
+    if create:
+        court_row: Court | None = courts.get_or_create_court(session=session, name=court)
+    else:
+        court_row = session.exec(
+            select(Court).where(Court.name_key == courts.name_key(court))
+        ).first()
+        if court_row is None:
+            return None
+    assert court_row is not None
+    same = _same_sitting(
+        court_id=court_row.id,  # type: ignore[arg-type]
+        courtroom=courtroom,
+        calendar_type=calendar_type,
+        days=[session_date],
+    )
+    found = session.exec(same).first()
+    if found is not None or not create:
+        return found.id if found is not None else None
+    judge_row = (
+        courts.get_or_create_judge(session=session, name=judge) if judge and judge.strip() else None
+    )
+    session.execute(
+        insert_ignoring_conflicts(session, CourtSession.__table__),  # type: ignore[attr-defined]
+        [
+            {
+                "court_id": court_row.id,
+                "courtroom": courtroom,
+                "session_date": session_date,
+                "start_time": start_time,
+                "calendar_type": calendar_type,
+                "judge_id": judge_row.id if judge_row else None,
+                "notes": "",
+                "created_by_id": created_by_id,
+                "created_at": utcnow(),
+            }
+        ],
+    )
+    return session.exec(same).one().id
+
+
+def lock_court_sessions(*, session: Session, court_session_ids: Iterable[int]) -> None:
+    """Lock these sittings' rows until the transaction ends, in id order (PostgreSQL; SQLite
+    has one writer at a time anyway). Whoever writes a sitting's observations or agreement
+    pairs takes this first, before inserting rows whose foreign keys share-lock the sitting:
+    one order for every writer, so no deadlock. FOR NO KEY UPDATE: it serialises those
+    writers without blocking the key-share locks of rows that merely refer to the sitting."""
+    ids = sorted(set(court_session_ids))
+    if ids:
+        session.execute(
+            sa.select(CourtSession.id)
+            .where(col(CourtSession.id).in_(ids))
+            .order_by(CourtSession.id)
+            .with_for_update(key_share=True)
+        ).all()
 
 
 def find_or_create_court_session(
@@ -311,40 +396,30 @@ def find_or_create_court_session(
     created_by_id: int | None,
 ) -> CourtSession:
     """The sitting for an ad hoc observation: an existing one (same court, courtroom in any case,
-    date and calendar) or a new one. Fills in a missing judge or start time. Flushes only.
-    FormInvalid for an unknown calendar type, so analysis never meets a stray one."""
+    date and calendar) or a new one, locked (lock_court_sessions). Fills in a missing judge or
+    start time. Flushes only. FormInvalid for an unknown calendar type, so analysis never meets
+    a stray one."""
     if calendar_type not in CALENDAR_LABELS:
         raise FormInvalid({"calendar_type": f"Unknown calendar type: {calendar_type}."})
-    court_row = courts.get_or_create_court(session=session, name=court)
-    courtroom = courts.clean_name(courtroom)
-    judge_row = (
-        courts.get_or_create_judge(session=session, name=judge) if judge and judge.strip() else None
+    sitting_id = court_session_id_for(
+        session=session,
+        court=court,
+        courtroom=courtroom,
+        session_date=session_date,
+        start_time=start_time,
+        judge=judge,
+        calendar_type=calendar_type,
+        created_by_id=created_by_id,
     )
-    sitting = session.exec(
-        _same_sitting(
-            court_id=court_row.id,  # type: ignore[arg-type]
-            courtroom=courtroom,
-            calendar_type=calendar_type,
-            days=[session_date],
-        ).order_by(CourtSession.id)
-    ).first()
-    if sitting is None:
-        sitting = CourtSession(
-            court_id=court_row.id,  # type: ignore[arg-type]
-            courtroom=courtroom,
-            session_date=session_date,
-            start_time=start_time,
-            calendar_type=calendar_type,
-            judge_id=judge_row.id if judge_row else None,
-            created_by_id=created_by_id,
-        )
-        session.add(sitting)
-    else:
-        if sitting.judge_id is None and judge_row is not None:
-            sitting.judge_id = judge_row.id
-        if sitting.start_time is None and start_time is not None:
-            sitting.start_time = start_time
-        session.add(sitting)
+    assert sitting_id is not None
+    lock_court_sessions(session=session, court_session_ids=[sitting_id])
+    sitting = session.get(CourtSession, sitting_id)
+    assert sitting is not None
+    if sitting.judge_id is None and judge and judge.strip():
+        sitting.judge_id = courts.get_or_create_judge(session=session, name=judge).id
+    if sitting.start_time is None and start_time is not None:
+        sitting.start_time = start_time
+    session.add(sitting)
     session.flush()
     return sitting
 

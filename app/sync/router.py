@@ -15,7 +15,6 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import or_
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
@@ -30,6 +29,7 @@ from app.protocols.models import Protocol, ProtocolVersion, VersionStatus
 from app.sessions import service as sessions_service
 from app.sync import service as sync_service
 from app.sync.schemas import BatchOut, ItemResult, ObservationIn
+from app.transactions import commit_with_replay
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,7 @@ def _parse_batch(body: bytes, max_items: int) -> list[Any]:
     responses={
         413: {"description": "Body or batch over the configured limit"},
         422: {"description": "Not JSON, or not an object with a list of observations"},
+        503: {"description": "The store stayed busy after every replay; nothing was stored"},
     },
 )
 async def send_batch(request: Request, user: VolunteerUser, session: SessionDep) -> BatchOut:
@@ -124,20 +125,13 @@ async def send_batch(request: Request, user: VolunteerUser, session: SessionDep)
 def _ingest_and_commit(
     session: Session, user: User, items: list[Any], may_hold_nul: bool
 ) -> list[ItemResult]:
-    # A second phone sending the same new observation at the same moment loses the race on
-    # the primary key; the batch is then simply played again (every item is idempotent).
-    for attempt in range(3):
-        try:
-            results = sync_service.ingest_batch(
-                session=session, user=user, items=items, may_hold_nul=may_hold_nul
-            )
-            session.commit()
-            return results
-        except (IntegrityError, OperationalError) as exc:
-            session.rollback()
-            log.warning("sync batch conflict (attempt %d): %s", attempt + 1, exc)
-    raise DomainError(
-        "The server was busy with the same observations; send again.", status_code=409
+    # Every item is idempotent, so a batch that met another writer (a deadlock, a key taken
+    # first) is simply played again.
+    return commit_with_replay(
+        session,
+        lambda: sync_service.ingest_batch(
+            session=session, user=user, items=items, may_hold_nul=may_hold_nul
+        ),
     )
 
 

@@ -36,6 +36,7 @@ from app.protocols.definition import (
     validate_turns,
 )
 from app.protocols.models import ProtocolVersion, VersionStatus
+from app.sessions import courts
 from app.sessions import service as sessions_service
 from app.sessions.models import Assignment, AssignmentStatus
 from app.sessions.schemas import CALENDAR_LABELS
@@ -129,31 +130,36 @@ def ingest_batch(
 ) -> list[ItemResult]:
     """One result per item, in order. Writes are flushed; the caller commits.
 
+    Every sitting the batch writes to is found or created and then locked, in id order,
+    before anything else is written (_lock_sittings): phones syncing one sitting through
+    several processes then queue on it instead of deadlocking.
+
     `may_hold_nul` False (the raw body had no \\u0000 escape) skips looking for NUL characters.
     """
     protocols = _Protocols(session)
+    parsed = [
+        _parse_item(index=i, raw=raw, may_hold_nul=may_hold_nul) for i, raw in enumerate(items)
+    ]
+    _lock_sittings(
+        session=session,
+        user=user,
+        items=[
+            (p, items[p_index]) for p_index, p in enumerate(parsed) if isinstance(p, ObservationIn)
+        ],
+        protocols=protocols,
+    )
     return [
-        _ingest_item(
-            session=session,
-            user=user,
-            index=i,
-            raw=raw,
-            protocols=protocols,
-            may_hold_nul=may_hold_nul,
+        p
+        if isinstance(p, ItemResult)
+        else _ingest_item(
+            session=session, user=user, index=i, item=p, raw=items[i], protocols=protocols
         )
-        for i, raw in enumerate(items)
+        for i, p in enumerate(parsed)
     ]
 
 
-def _ingest_item(
-    *,
-    session: Session,
-    user: User,
-    index: int,
-    raw: Any,
-    protocols: _Protocols,
-    may_hold_nul: bool = True,
-) -> ItemResult:
+def _parse_item(*, index: int, raw: Any, may_hold_nul: bool) -> ItemResult | ObservationIn:
+    """The item checked for shape: an ObservationIn, or its `invalid` result."""
     raw_id = _raw_id(raw)
     if not isinstance(raw, dict):
         return ItemResult(
@@ -173,7 +179,7 @@ def _ingest_item(
             errors=[FieldErrorOut(loc=nul, msg="Remove the NUL character (\\u0000).")],
         )
     try:
-        item = ObservationIn.model_validate(raw)
+        return ObservationIn.model_validate(raw)
     except ValidationError as exc:
         errors = [from_pydantic_error(e) for e in exc.errors()]
         return ItemResult(
@@ -183,8 +189,120 @@ def _ingest_item(
             reason=_problems_reason(errors),
             errors=_out(errors),
         )
+
+
+def _lock_sittings(
+    *,
+    session: Session,
+    user: User,
+    items: list[tuple[ObservationIn, dict[str, Any]]],
+    protocols: _Protocols,
+) -> None:
+    """Find (or create) and lock every sitting these items may write to, before any other
+    write: the sitting an observation is stored under now, its assignment's, and its ad hoc
+    court details' (created only for an item that passes its checks, so a refused
+    observation leaves no empty sitting behind). Read without locks; _ingest_item reads
+    again under them."""
+    if not items:
+        return
+    stored = {
+        o.id: o
+        for o in session.exec(
+            select(Observation).where(col(Observation.id).in_([item.id for item, _ in items]))
+        )
+    }
+    sitting_ids: set[int] = set()
+    ad_hoc: list[tuple[tuple[Any, ...], ObservationIn, dict[str, Any], Observation | None]] = []
+    for item, raw in items:
+        existing = stored.get(item.id)
+        if existing is not None:
+            if existing.observer_id != user.id:
+                continue
+            sitting_ids.add(existing.court_session_id)
+        if item.assignment_id is not None:
+            assignment = session.get(Assignment, item.assignment_id)
+            if assignment is not None and assignment.volunteer_id == user.id:
+                sitting_ids.add(assignment.court_session_id)
+        elif item.court is not None and item.court.calendar_type in CALENDAR_LABELS:
+            ad_hoc.append((_sitting_key(item), item, raw, existing))
+    # Court details in one order, so two batches creating the same new rows meet in one order.
+    for key, item, raw, existing in sorted(ad_hoc, key=lambda entry: entry[0]):
+        if key in protocols.sittings:
+            sitting_ids.add(protocols.sittings[key])
+            continue
+        found = _ad_hoc_sitting_id(session=session, user=user, item=item, create=False)
+        if found is None and _passes_checks(
+            session=session, user=user, item=item, raw=raw, existing=existing, protocols=protocols
+        ):
+            found = _ad_hoc_sitting_id(session=session, user=user, item=item, create=True)
+        if found is not None:
+            protocols.sittings[key] = found
+            sitting_ids.add(found)
+    sessions_service.lock_court_sessions(session=session, court_session_ids=sitting_ids)
+
+
+def _sitting_key(item: ObservationIn) -> tuple[Any, ...]:
+    assert item.court is not None
+    court = item.court
+    return (
+        courts.name_key(court.court),
+        courts.clean_name(court.courtroom).lower(),
+        court.session_date,
+        court.calendar_type,
+    )
+
+
+def _ad_hoc_sitting_id(
+    *, session: Session, user: User, item: ObservationIn, create: bool
+) -> int | None:
+    assert item.court is not None
+    return sessions_service.court_session_id_for(
+        session=session,
+        court=item.court.court,
+        courtroom=item.court.courtroom,
+        session_date=item.court.session_date,
+        start_time=item.court.start_time,
+        judge=item.court.judge,
+        calendar_type=item.court.calendar_type,
+        created_by_id=user.id,
+        create=create,
+    )
+
+
+def _passes_checks(
+    *,
+    session: Session,
+    user: User,
+    item: ObservationIn,
+    raw: dict[str, Any],
+    existing: Observation | None,
+    protocols: _Protocols,
+) -> bool:
+    if existing is not None and existing.status == ObservationStatus.submitted:
+        return False
+    try:
+        _check(
+            session=session, user=user, item=item, raw=raw, existing=existing, protocols=protocols
+        )
+    except _Refused:
+        return False
+    return True
+
+
+def _ingest_item(
+    *,
+    session: Session,
+    user: User,
+    index: int,
+    item: ObservationIn,
+    raw: dict[str, Any],
+    protocols: _Protocols,
+) -> ItemResult:
     existing = session.exec(
-        select(Observation).where(Observation.id == item.id).with_for_update()
+        select(Observation)
+        .where(Observation.id == item.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).first()
     try:
         return _store(session=session, user=user, index=index, item=item, raw=raw, existing=existing, protocols=protocols)  # fmt: skip
@@ -439,9 +557,8 @@ def _court_session_for(
         assert assignment is not None  # checked in _check
         return assignment.court_session_id
     assert item.court is not None  # checked in _check
-    key = tuple(item.court.model_dump().values())
-    if key in known:
-        return known[key]
+    # Found, created and locked by _lock_sittings as a rule; this fills in a missing judge or
+    # start time under that lock.
     sitting = sessions_service.find_or_create_court_session(
         session=session,
         court=item.court.court,
@@ -452,5 +569,5 @@ def _court_session_for(
         calendar_type=item.court.calendar_type,
         created_by_id=user.id,
     )
-    known[key] = sitting.id  # type: ignore[assignment]
+    known[_sitting_key(item)] = sitting.id  # type: ignore[assignment]
     return sitting.id  # type: ignore[return-value]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
 from app.auth.models import Role
@@ -87,10 +88,33 @@ def test_the_same_sitting_twice_is_refused_with_a_date_message(db):
         sessions_service.create_court_session(session=db, data=data, created_by_id=None)
     assert "already has that sitting" in exc.value.fields["session_date"]
     assert count(db, CourtSession) == 1
-    # Another start time is another sitting (morning and afternoon calendars).
+    # One sitting per court, courtroom, date and calendar type, whatever its start time: ad hoc
+    # observations of one sitting must meet on one row to be compared.
     data, _ = parse_form(CourtSessionIn, f.form(session_date=TODAY.isoformat(), start_time="13:30"))
+    with pytest.raises(sessions_service.FormInvalid) as exc:
+        sessions_service.create_court_session(session=db, data=data, created_by_id=None)
+    assert "already has that sitting" in exc.value.fields["session_date"]
+    # Another calendar type the same day is another sitting.
+    data, _ = parse_form(
+        CourtSessionIn, f.form(session_date=TODAY.isoformat(), calendar_type="review")
+    )
     sessions_service.create_court_session(session=db, data=data, created_by_id=None)
     assert count(db, CourtSession) == 2
+
+
+def test_the_database_refuses_a_second_row_for_one_sitting(db):
+    """The unique index holds even for a writer that skips the service's check."""
+    first = f.sitting(db, day=TODAY, courtroom="3B")
+    db.add(
+        CourtSession(
+            court_id=first.court_id, courtroom="3b", session_date=TODAY,
+            calendar_type=first.calendar_type,
+        )
+    )  # fmt: skip
+    with pytest.raises(IntegrityError):
+        db.commit()
+    db.rollback()
+    assert count(db, CourtSession) == 1
 
 
 def test_another_spelling_of_a_known_court_is_the_same_court_without_asking(db):
