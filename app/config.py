@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     sync_max_body_bytes: int = 5_000_000
     sync_max_items: int = 200
 
+    # An assignment is due this many hours after its sitting starts (NOLA asks for 48).
+    submission_deadline_hours: int = Field(default=48, ge=1, le=24 * 60)
+
     password_hash_cost: Literal["default", "fast"] = "default"
 
     @model_validator(mode="after")
