@@ -27,6 +27,8 @@ PUBLIC_ROUTES = {
     ("GET", "/sw.js"),
     ("GET", "/manifest.webmanifest"),
     ("GET", "/offline"),
+    # A volunteer's iCalendar feed: calendar apps cannot sign in; the private token is the key.
+    ("GET", "/calendar/{token}.ics"),
 }
 
 
