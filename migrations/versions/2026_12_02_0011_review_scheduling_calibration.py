@@ -17,7 +17,6 @@ from alembic import op
 
 import app.db
 
-
 revision: str = "0011"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
