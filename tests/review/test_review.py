@@ -113,10 +113,10 @@ def test_bad_review_input_is_a_field_error_and_changes_nothing(db, version, volu
     oid, _ = submit(phone, version.id)
     draft_id, _ = submit(phone, version.id, status="draft")
 
-    for state, comment, loc in [
-        ("has_issues", "   ", "comment"),
-        ("maybe", "", "state"),
-        ("has_issues", "x" * 2001, "comment"),
+    for state, comment, message in [
+        ("has_issues", "   ", "Say what the volunteer should fix."),
+        ("maybe", "", "Choose Approve or Has issues."),
+        ("has_issues", "x" * 2001, "At most 2000 characters."),
     ]:
         response = staff.post(
             f"/review/{oid}",
@@ -124,6 +124,7 @@ def test_bad_review_input_is_a_field_error_and_changes_nothing(db, version, volu
             headers={"Accept": "text/html"},
         )
         assert response.status_code == 422, (state, response.text[:200])
+        assert message in response.text
     assert staff.post(f"/review/{draft_id}", data={"state": "approved"}).status_code == 409
     assert staff.post(f"/review/{uuid.uuid4()}", data={"state": "approved"}).status_code == 404
     db.expire_all()
