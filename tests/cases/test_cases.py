@@ -47,7 +47,7 @@ def test_a_case_followed_across_sittings_and_observers(db, version, client_for, 
 
     hid = db.exec(select(Hearing.id).where(Hearing.case_reference == "27 cr 24 1234")).one()
     hearing_page = staff.get(f"/hearings/{hid}").text
-    link = hearing_page.split('data-case-link')[0].rsplit('href="', 1)[1].split('"')[0]
+    link = hearing_page.split("data-case-link")[0].rsplit('href="', 1)[1].split('"')[0]
     case = staff.get(link)
     assert case.status_code == 200
     text = case.text
