@@ -62,7 +62,7 @@ def test_a_declared_judge_conflict_refuses_the_assignment_and_shows_who_is_free(
 
 
 def test_bad_conflict_declarations_are_field_errors_and_store_nothing(db, volunteer):
-    phone, me = volunteer
+    phone, _me = volunteer
     for data, message in [
         ({"judge_id": "", "court_id": "", "relationship": "  "}, "Choose a judge or a court"),
         ({"judge_id": "999", "court_id": "", "relationship": ""}, "Choose from the list."),
@@ -88,7 +88,7 @@ def test_sign_up_respects_places_and_conflicts(db, version, client_for, trainer)
     )
     assert opened.status_code == 303
 
-    (first, a), (second, _), (third, c) = (client_for(Role.volunteer) for _ in range(3))
+    (first, a), (second, _), (third, _c) = (client_for(Role.volunteer) for _ in range(3))
     third.post(
         "/my/conflicts",
         data={"judge_id": "", "court_id": str(sitting.court_id), "relationship": ""},
