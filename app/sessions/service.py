@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from app.auth.models import Role, User
+from app.calibration.models import ExerciseInvite
 from app.db import utcnow
 from app.errors import DomainError, NotFound
 from app.observations.models import Hearing, Observation
@@ -797,7 +798,11 @@ def open_assignments_for_pack(
         .where(
             Assignment.volunteer_id == volunteer_id,
             col(Assignment.status).in_([AssignmentStatus.assigned, AssignmentStatus.in_progress]),
-            CourtSession.session_date >= today - timedelta(days=PACK_PAST_DAYS),
+            sa.or_(
+                CourtSession.session_date >= today - timedelta(days=PACK_PAST_DAYS),
+                # A calibration exercise records a training video's sitting, whatever its date.
+                col(Assignment.id).in_(select(ExerciseInvite.assignment_id)),
+            ),
         )
         .order_by(*_by_time())
     )
