@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from app.audit.service import record_audit
 from app.auth.models import Role, User
 from app.calibration.models import CalibrationExercise, ExerciseInvite
+from app.cases.service import normalise_docket
 from app.errors import DomainError, NotFound
 from app.observations import pairs
 from app.observations.models import Hearing, Observation, ObservationStatus
@@ -246,8 +247,10 @@ class AttemptResult:
 
 
 def _hearing_rows(session: Session, observation_id: uuid.UUID) -> list[tuple[Any, ...]]:
+    """(docket, position, script, answers) per hearing; dockets normalised as cases are, so
+    "PETERSON-1" and "peterson 1" are one hearing."""
     return [
-        (h.case_reference, h.position, h.script, h.answers or {})
+        (normalise_docket(h.case_reference) or None, h.position, h.script, h.answers or {})
         for h in session.exec(
             select(Hearing)
             .where(Hearing.observation_id == observation_id)

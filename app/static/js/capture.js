@@ -928,6 +928,8 @@ function showStatus(status) {
 }
 
 async function onStoreChange(notice) {
+  // The list redraws when the server's copies land (e.g. one sent back for correction).
+  if (notice.kind === "import" && !new URLSearchParams(location.search).toString()) return route();
   if (!app.obs || notice.id !== app.obs.id) return;
   if (notice.local && notice.kind === "edit") return; // this tab made it and holds it already
   const fresh = await store.getObservation(app.obs.id);
