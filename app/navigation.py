@@ -21,10 +21,6 @@ class NavEntry:
 
 NAV = (
     NavEntry("My assignments", "sessions:my_assignments", frozenset({VOL, TRA})),
-    NavEntry("Sign up", "scheduling:signups", frozenset({VOL, TRA})),
-    NavEntry("My exercises", "calibration:mine", frozenset({VOL, TRA})),
-    NavEntry("My conflicts", "scheduling:conflicts", frozenset({VOL, TRA})),
-    NavEntry("Calendar feed", "scheduling:calendar", frozenset({VOL, TRA})),
     NavEntry("Review", "review:queue", frozenset({TRA, ORG, ADM})),
     NavEntry("Cases", "cases:list", frozenset({TRA, ORG, ADM})),
     NavEntry("Exercises", "calibration:list", frozenset({TRA, ADM})),

@@ -12,6 +12,7 @@ from starlette.routing import NoMatchFound
 
 from app.db import SessionDep
 from app.deps import TrainerUser, VolunteerUser
+from app.review import service as review_service
 from app.scheduling import service as scheduling_service
 from app.sessions import service as sessions_service
 from app.sessions.schemas import (
@@ -428,5 +429,10 @@ def my_assignments(request: Request, session: SessionDep, user: VolunteerUser) -
     return render(
         request,
         "sessions/my_assignments.html",
-        {"grouped": grouped, "today": today, "status_labels": STATUS_LABELS},
+        {
+            "grouped": grouped,
+            "today": today,
+            "status_labels": STATUS_LABELS,
+            "sent_back": review_service.sent_back_to(session=session, observer_id=user.id),  # type: ignore[arg-type]
+        },
     )

@@ -190,3 +190,58 @@ def test_a_trainee_records_an_exercise_and_sees_agreement(phone, laptop, live_se
     shoot(staff, "exercise-class")
     staff.goto("/")
     shoot(staff, "home-trainer")
+
+
+def test_scheduling_and_case_pages_work_on_a_phone_and_a_laptop(phone, laptop, live_server):
+    from datetime import date, timedelta
+
+    from app.scheduling import service as scheduling_service
+    from tests.sessions import factories as session_factories
+
+    with live_server.session() as db:
+        setup = capture_setup(db)
+        upcoming = session_factories.sitting(
+            db, day=date.today() + timedelta(days=2), courtroom="5C"
+        )
+        scheduling_service.open_signup(session=db, court_session_id=upcoming.id, places="2",
+                                       protocol_version_id=str(setup.version.id), opened_by_id=None)  # fmt: skip
+        organizer = create_user(db, role=Role.organizer)
+
+    page = phone.new_page()
+    sign_in(page, setup.volunteer.email, DEFAULT_PASSWORD)
+    page.goto("/")
+    expect(page.locator(f'[data-today-assignment="{setup.assignment.id}"]')).to_be_visible()
+    shoot(page, "home-volunteer")
+    page.goto("/my/conflicts")
+    page.get_by_label("Court").select_option(label="Hennepin County District Court")
+    page.get_by_role("button", name="Declare").click()
+    expect(page.locator("[data-conflict]")).to_have_count(1)
+    assert axe_violations(page) == []
+    shoot(page, "conflicts")
+    page.goto("/my/signups")
+    expect(page.locator(f'[data-sitting="{upcoming.id}"]')).to_contain_text("Not for you")
+    assert axe_violations(page) == []
+    shoot(page, "signups")
+    page.goto("/my/calendar")
+    assert axe_violations(page) == []
+    shoot(page, "calendar")
+    page.goto("/my/assignments")
+    shoot(page, "my-assignments")
+
+    staff = _laptop_page(laptop, setup.trainer.email)
+    staff.goto(f"/sessions/{upcoming.id}")
+    expect(staff.locator("[data-conflicted]")).to_contain_text(setup.volunteer.display_name)
+    expect(staff.locator("[data-signup]")).to_have_attribute("data-signup", "open")
+    shoot(staff, "session-detail")
+    staff.goto("/schedule/overdue")
+    shoot(staff, "overdue")
+    staff.goto("/cases")
+    assert axe_violations(staff) == []
+    shoot(staff, "cases")
+
+    boss = laptop.new_page()
+    boss.context.clear_cookies()
+    sign_in(boss, organizer.email, DEFAULT_PASSWORD)
+    boss.goto("/")
+    expect(boss.locator('[data-home="organizer"]')).to_be_visible()
+    shoot(boss, "home-organizer")

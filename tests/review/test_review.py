@@ -181,8 +181,9 @@ def test_a_volunteer_sees_only_their_own_comments(db, version, client_for, train
     assert _review(staff, mine, "has_issues", "Alice: fix the docket number.").status_code == 303
     assert _review(staff, theirs, "has_issues", "Bob: what was the sentence?").status_code == 303
 
-    home = alice.get("/").text
-    assert "Alice: fix the docket number." in home and "Bob:" not in home
+    for page in ("/", "/my/assignments"):
+        text = alice.get(page).text
+        assert "Alice: fix the docket number." in text and "Bob:" not in text
     pack = alice.get("/api/v1/offline-pack").json()
     assert [d["review"]["comment"] for d in pack["drafts"]] == ["Alice: fix the docket number."]
 
