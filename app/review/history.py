@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -46,6 +46,23 @@ def _turns_text(turns: list[dict[str, Any]]) -> str:
     return f"{len(turns)} turn{'s' if len(turns) != 1 else ''}: {roles}{more}"
 
 
+def _text(value: Any) -> str:
+    return UNANSWERED if value is None or value == "" else str(value)
+
+
+def _when(value: Any) -> str:
+    """A phone time as sent ("…Z" from the phone, "+00:00" once the server wrote it back)."""
+    if not value:
+        return UNANSWERED
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S") + (" UTC" if moment.tzinfo else "")
+
+
 def _value(definition: ProtocolDefinition | None, key: str, value: Any) -> str:
     if value is None or value == "":
         return UNANSWERED
@@ -57,18 +74,14 @@ def _diff(
     before: dict[str, Any], after: dict[str, Any], definition: ProtocolDefinition | None
 ) -> list[FieldChange]:
     changes: list[FieldChange] = []
-    for key, label in (
-        ("case_reference", "Docket number"),
-        ("position", "Order in the sitting"),
-        ("started_at", "Started (phone clock)"),
-        ("ended_at", "Ended (phone clock)"),
+    for key, label, shown in (
+        ("case_reference", "Docket number", _text),
+        ("position", "Order in the sitting", _text),
+        ("started_at", "Started (phone clock)", _when),
+        ("ended_at", "Ended (phone clock)", _when),
     ):
-        if before.get(key) != after.get(key):
-            changes.append(
-                FieldChange(
-                    label, str(before.get(key) or UNANSWERED), str(after.get(key) or UNANSWERED)
-                )
-            )
+        if shown(before.get(key)) != shown(after.get(key)):
+            changes.append(FieldChange(label, shown(before.get(key)), shown(after.get(key))))
     old, new = before.get("answers") or {}, after.get("answers") or {}
     keys = list(dict.fromkeys([*old, *new]))
     if definition is not None:
