@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # How long an uploaded JSON export waits, previewed, for its confirmation.
     import_preview_ttl_seconds: int = 3600
 
+    # An assignment is due this many hours after its sitting starts (NOLA asks for 48).
+    submission_deadline_hours: int = Field(default=48, ge=1, le=24 * 60)
+
     password_hash_cost: Literal["default", "fast"] = "default"
 
     @model_validator(mode="after")

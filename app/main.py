@@ -105,12 +105,16 @@ def _include_routers(app: FastAPI) -> None:
     from app.admin.router import router as admin_router
     from app.analysis.router import router as analysis_router
     from app.auth.router import router as auth_router
+    from app.calibration.router import router as calibration_router
     from app.capture.router import router as capture_router
+    from app.cases.router import router as cases_router
     from app.exports.router import router as exports_router
     from app.home import router as home_router
     from app.i18n.router import router as i18n_router
     from app.observations.router import router as observations_router
     from app.protocols.router import router as protocols_router
+    from app.review.router import router as review_router
+    from app.scheduling.router import router as scheduling_router
     from app.sessions.router import router as sessions_router
     from app.sync.pages import router as sync_pages_router
     from app.sync.router import router as sync_router
@@ -128,5 +132,9 @@ def _include_routers(app: FastAPI) -> None:
         exports_router,
         analysis_router,
         i18n_router,
+        review_router,
+        cases_router,
+        scheduling_router,
+        calibration_router,
     ):
         app.include_router(router)

@@ -2,6 +2,7 @@
 
 from app.audit.models import AuditEntry
 from app.auth.models import LoginAttempt, SignInSession, User
+from app.calibration.models import CalibrationExercise, ExerciseInvite
 from app.exports.models import ObservationSet, PendingImport
 from app.observations.models import (
     Answer,
@@ -16,20 +17,27 @@ from app.observations.models import (
     Turn,
 )
 from app.protocols.models import Protocol, ProtocolVersion
+from app.review.models import ObservationReview, ReviewEvent
+from app.scheduling.models import CalendarFeed, ConflictOfInterest, SittingSignup
 from app.sessions.models import Assignment, Court, CourtSession, Judge
 
 __all__ = [
     "Answer",
     "Assignment",
     "AuditEntry",
+    "CalendarFeed",
+    "CalibrationExercise",
+    "ConflictOfInterest",
     "Court",
     "CourtSession",
+    "ExerciseInvite",
     "Hearing",
     "HearingSpeaker",
     "Judge",
     "LoginAttempt",
     "Observation",
     "ObservationPair",
+    "ObservationReview",
     "ObservationRevision",
     "ObservationSet",
     "ObservationSummary",
@@ -37,7 +45,9 @@ __all__ = [
     "PendingImport",
     "Protocol",
     "ProtocolVersion",
+    "ReviewEvent",
     "SignInSession",
+    "SittingSignup",
     "SpeakerRole",
     "Turn",
     "User",

@@ -28,6 +28,9 @@ class NavEntry:
 
 NAV = (
     NavEntry(N_("My assignments"), "sessions:my_assignments", frozenset({VOL, TRA})),
+    NavEntry(N_("Review"), "review:queue", frozenset({TRA, ORG, ADM})),
+    NavEntry(N_("Cases"), "cases:list", frozenset({TRA, ORG, ADM})),
+    NavEntry(N_("Exercises"), "calibration:list", frozenset({TRA, ADM})),
     NavEntry(N_("Protocols"), "protocols:list", frozenset({TRA, ADM})),
     NavEntry(N_("Court sessions"), "sessions:list", frozenset({TRA, ADM})),
     NavEntry(N_("Hearings"), "observations:hearings", frozenset({TRA, ORG, ADM})),

@@ -52,7 +52,7 @@ from app.sessions import service as sessions_service  # noqa: E402
 from app.sessions.schemas import AssignIn  # noqa: E402
 from bench.synthetic import _answer_value  # noqa: E402
 
-PASSWORD = "phone-ledger-7Qx#vantage-plover"
+PASSWORD = "ledger-7Qx#vantage-plover-quartz"
 SECRET = "phones-" + "s" * 40
 BATCH = "/api/v1/observations/batch"
 SITTING_DAY = date(2026, 11, 24)

@@ -30,6 +30,8 @@ PUBLIC_ROUTES = {
     ("GET", "/manifest.webmanifest"),
     ("GET", "/offline"),
     ("POST", "/language"),
+    # A volunteer's iCalendar feed: calendar apps cannot sign in; the private token is the key.
+    ("GET", "/calendar/{token}.ics"),
 }
 
 

@@ -98,6 +98,17 @@ def observation_entry(
         "revision": doc.get("revision"),
         "revision_count": doc.get("revision_count"),
         "is_reference": bool(doc.get("is_reference", False)),
+        "review": _review(doc.get("review"), options),
+    }
+
+
+def _review(review: dict[str, Any] | None, options: ExportOptions) -> dict[str, Any] | None:
+    """The review state; the comment is free text, left out with the rest of it."""
+    if review is None:
+        return None
+    return {
+        "state": review["state"],
+        "comment": review.get("comment") if options.free_text else None,
     }
 
 

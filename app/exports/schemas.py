@@ -34,6 +34,11 @@ class ProtocolRef(_Doc):
     version: int
 
 
+class ReviewEntry(_Doc):
+    state: Literal["received", "approved", "has_issues"]
+    comment: str | None = Field(default=None, max_length=2000)
+
+
 class ObservationEntry(_Doc):
     id: uuid.UUID
     observer: str
@@ -49,6 +54,8 @@ class ObservationEntry(_Doc):
     revision: int = Field(default=1, ge=1)
     revision_count: int = Field(default=1, ge=1)
     is_reference: bool = False
+    # The review state when exported (for reading; an import does not carry it over).
+    review: ReviewEntry | None = None
 
 
 class ExportDocument(_Doc):

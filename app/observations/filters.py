@@ -14,8 +14,10 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError, field_validator, model_validator
 from sqlmodel import select
 
+from app.calibration.models import CalibrationExercise, ExerciseInvite
 from app.observations.models import Hearing, Observation
 from app.protocols.models import ProtocolVersion
+from app.review.models import ObservationReview, ReviewState
 from app.sessions.models import CourtSession
 
 
@@ -30,6 +32,8 @@ class HearingFilter(BaseModel):
     protocol_version_id: int | None = None
     observer_id: int | None = None
     status: Literal["draft", "submitted"] | None = None
+    # Only observations staff approved in review.
+    approved_only: bool | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -66,7 +70,11 @@ class HearingFilter(BaseModel):
 
     def to_params(self) -> dict[str, str]:
         """The non-empty fields as query parameters (for links, saved sets, exports)."""
-        return {k: str(v) for k, v in self.model_dump(mode="json").items() if v not in (None, "")}
+        return {
+            k: str(v)
+            for k, v in self.model_dump(mode="json").items()
+            if v is not None and v != "" and v is not False
+        }
 
     def is_empty(self) -> bool:
         return not self.to_params()
@@ -100,7 +108,27 @@ class HearingFilter(BaseModel):
             c.append(Observation.observer_id == self.observer_id)
         if self.status:
             c.append(Observation.status == self.status)
+        if self.approved_only:
+            c.append(
+                Observation.id.in_(  # type: ignore[attr-defined]
+                    select(ObservationReview.observation_id).where(
+                        ObservationReview.state == ReviewState.approved
+                    )
+                )
+            )
+        # Calibration exercises are training, never findings.
+        c.append(Observation.id.not_in(exercise_observation_ids()))  # type: ignore[attr-defined]
         return c
+
+
+def exercise_observation_ids() -> sa.Select[Any]:
+    """SELECT the ids of observations made for calibration exercises: each exercise's
+    reference and the trainees' observations for their invitations' assignments."""
+    return select(CalibrationExercise.reference_observation_id).union(
+        select(Observation.id).where(
+            Observation.assignment_id.in_(select(ExerciseInvite.assignment_id))  # type: ignore[union-attr]
+        )
+    )
 
 
 def observation_ids(f: HearingFilter) -> sa.Select[Any]:

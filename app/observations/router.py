@@ -10,10 +10,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.analysis.router import filter_choices
+from app.cases import service as cases_service
 from app.db import SessionDep
 from app.deps import StaffUser
 from app.observations import browse
 from app.observations.filters import HearingFilter
+from app.review import history as review_history
+from app.review import service as review_service
 from app.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -57,7 +60,16 @@ def hearing_detail(
     request: Request, hearing_id: uuid.UUID, session: SessionDep, user: StaffUser
 ) -> Response:
     page = browse.hearing_page(session=session, hearing_id=hearing_id)
-    return render(request, "observations/hearing.html", {"p": page})
+    case = cases_service.case_of_hearing(session=session, hearing=page.hearing)
+    changes = review_history.hearing_changes(
+        session=session,
+        observation_id=page.context.observation.id,
+        hearing_id=hearing_id,
+        definition=page.context.definition,
+    )
+    return render(
+        request, "observations/hearing.html", {"p": page, "case": case, "changes": changes}
+    )
 
 
 @router.get("/observations/{observation_id}", name="observations:detail")
@@ -65,4 +77,15 @@ def observation_detail(
     request: Request, observation_id: uuid.UUID, session: SessionDep, user: StaffUser
 ) -> Response:
     page = browse.observation_page(session=session, observation_id=observation_id)
-    return render(request, "observations/detail.html", {"p": page})
+    return render(
+        request,
+        "observations/detail.html",
+        {
+            "p": page,
+            "oid": observation_id,
+            "review": review_service.review_of(session=session, observation_id=observation_id),
+            "review_history": review_service.history(
+                session=session, observation_id=observation_id
+            ),
+        },
+    )

@@ -75,6 +75,9 @@ def observation_document(
         ).all():
             turns_by_hearing[hid].append({"role": role, "start_ms": start_ms, "end_ms": end_ms})
 
+    from app.review.service import reviews_of  # review reads observations too
+
+    reviews = reviews_of(session=session, observation_ids=ids)
     by_id: dict[uuid.UUID, dict[str, Any]] = {}
     for obs, sitting, court_name, judge_name in rows:
         details = _court_details(sitting, court_name, judge_name)
@@ -108,6 +111,8 @@ def observation_document(
             "revision": obs.current_revision,
             "revision_count": obs.revision_count,
             "is_reference": obs.is_reference,
+            # received / approved / has_issues (with the comment) once ever submitted
+            "review": reviews[obs.id].as_json() if obs.id in reviews else None,
         }
     return [by_id[i] for i in ids if i in by_id]
 

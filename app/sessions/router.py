@@ -12,6 +12,8 @@ from starlette.routing import NoMatchFound
 
 from app.db import SessionDep
 from app.deps import TrainerUser, VolunteerUser
+from app.review import service as review_service
+from app.scheduling import service as scheduling_service
 from app.sessions import service as sessions_service
 from app.sessions.schemas import (
     CALENDAR_LABELS,
@@ -294,6 +296,12 @@ def _detail_page(
     versions = sessions_service.published_versions(session=session)
     taken = {a.volunteer_id for a in assignments if a.status != "cancelled"}
     people = sessions_service.assignable_people(session=session)
+    ids = [p.id for p in people if p.id not in taken]
+    conflicted = scheduling_service.conflicts_with_sitting(
+        session=session,
+        court_session_id=court_session_id,
+        volunteer_ids=ids,  # type: ignore[arg-type]
+    )
     default_form = {"protocol_version_id": str(versions[0].id) if versions else ""}
     return render(
         request,
@@ -304,7 +312,15 @@ def _detail_page(
             "assignments": assignments,
             "versions": versions,
             "people": people,
-            "free_people": [p for p in people if p.id not in taken],
+            "free_people": [p for p in people if p.id not in taken and p.id not in conflicted],
+            "conflicted_people": [(p, conflicted[p.id]) for p in people if p.id in conflicted],
+            "relationships": scheduling_service.relationships_of(
+                session=session,
+                volunteer_ids=ids,  # type: ignore[arg-type]
+            ),
+            "signup": scheduling_service.signup_of(
+                session=session, court_session_id=court_session_id
+            ),
             "form": form or default_form,
             "errors": errors or {},
         },
@@ -388,7 +404,11 @@ def reassign(
             request,
             session,
             original.court_session_id,
-            errors={f"reassign-{assignment_id}": exc.fields.get("volunteer_id", exc.message)},
+            errors={
+                f"reassign-{assignment_id}": exc.fields.get("volunteer_id")
+                or exc.fields.get("volunteer_ids")
+                or exc.message
+            },
             status_code=422,
         )
     flash(request, "Assignment handed over; the previous one is cancelled.", "success")
@@ -409,5 +429,10 @@ def my_assignments(request: Request, session: SessionDep, user: VolunteerUser) -
     return render(
         request,
         "sessions/my_assignments.html",
-        {"grouped": grouped, "today": today, "status_labels": STATUS_LABELS},
+        {
+            "grouped": grouped,
+            "today": today,
+            "status_labels": STATUS_LABELS,
+            "sent_back": review_service.sent_back_to(session=session, observer_id=user.id),  # type: ignore[arg-type]
+        },
     )

@@ -17,10 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from app.auth.models import Role, User
+from app.calibration.models import ExerciseInvite
 from app.db import utcnow
 from app.errors import DomainError, NotFound
 from app.observations.models import Hearing, Observation
 from app.protocols.models import Protocol, ProtocolVersion, VersionStatus
+from app.scheduling import service as scheduling_service
 from app.sessions import courts
 from app.sessions.models import Assignment, AssignmentStatus, Court, CourtSession, Judge
 from app.sessions.schemas import (
@@ -760,7 +762,13 @@ def _check_people(session: Session, court_session_id: int, volunteer_ids: list[i
     if taken:
         names = ", ".join(sorted(usable[i].display_name for i in taken))
         raise FormInvalid({"volunteer_ids": f"Already assigned to this session: {names}."})
-    return [usable[i] for i in dict.fromkeys(volunteer_ids)]
+    people = [usable[i] for i in dict.fromkeys(volunteer_ids)]
+    refusal = scheduling_service.conflict_refusal(
+        session=session, court_session_id=court_session_id, people=people
+    )
+    if refusal:
+        raise FormInvalid({"volunteer_ids": refusal})
+    return people
 
 
 def _check_published(session: Session, protocol_version_id: int) -> ProtocolVersion:
@@ -873,7 +881,11 @@ def open_assignments_for_pack(
         .where(
             Assignment.volunteer_id == volunteer_id,
             col(Assignment.status).in_([AssignmentStatus.assigned, AssignmentStatus.in_progress]),
-            CourtSession.session_date >= today - timedelta(days=PACK_PAST_DAYS),
+            sa.or_(
+                CourtSession.session_date >= today - timedelta(days=PACK_PAST_DAYS),
+                # A calibration exercise records a training video's sitting, whatever its date.
+                col(Assignment.id).in_(select(ExerciseInvite.assignment_id)),
+            ),
         )
         .order_by(*_by_time())
     )

@@ -36,6 +36,7 @@ from app.protocols.definition import (
     validate_turns,
 )
 from app.protocols.models import ProtocolVersion, VersionStatus
+from app.review import service as review_service
 from app.sessions import courts
 from app.sessions import service as sessions_service
 from app.sessions.models import Assignment, AssignmentStatus
@@ -423,6 +424,8 @@ def _store(
         definition=protocols.get(item.protocol_version_id)[1],  # type: ignore[index]
         session_answers=item.session_answers,
     )
+    if item.status == ObservationStatus.submitted:
+        review_service.note_submitted(session=session, observation=observation, actor_id=user.id)
     if item.assignment_id is not None:
         sessions_service.mark_assignment_status(
             session=session,

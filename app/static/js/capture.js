@@ -260,6 +260,23 @@ function missingAnswers(level, answers, outer, hearing) {
 
 // ---- views -----------------------------------------------------------------------------------
 
+/** The reviewer's comment while an observation is sent back for correction (until resubmitted). */
+function sentBack(obs) {
+  return obs.review && obs.review.state === "has_issues" && obs.status !== "submitted" ? obs.review.comment || "" : null;
+}
+
+function reviewNote() {
+  const comment = sentBack(app.obs);
+  if (comment === null) return null;
+  return h(
+    "div",
+    { class: "card review-note", role: "note", "data-review-comment": "" },
+    h("strong", {}, "Sent back to you: "),
+    h("span", { class: "free-text" }, comment),
+    h("p", { class: "muted small" }, "Fix what is asked, then Review and submit again."),
+  );
+}
+
 function headerCard() {
   const info = app.obs.session_info || app.obs.court;
   const badge = readOnly()
@@ -422,6 +439,7 @@ function renderSession() {
       h("a", { href: "/capture", onclick: navigate }, "On this phone"),
     ),
     headerCard(),
+    reviewNote(),
     ro ? h("p", { class: "card" }, "This observation was submitted. It can no longer be changed.") : null,
     generalProblems(),
     app.obs.assignment_id ? null : courtEditor(),
@@ -852,6 +870,7 @@ async function showList() {
                 { class: "hearing-link", href: link({ observation: obs.id }), onclick: navigate },
                 h("strong", {}, sessionTitle(obs.session_info || obs.court)),
                 h("span", { class: "muted small" }, ` · ${sessionLine(obs.session_info || obs.court)} · ${plural(obs.hearings.length, "hearing", "hearings")} · ${obs.status} · ${syncLabel(obs)}`),
+                sentBack(obs) !== null ? h("span", { class: "small review-comment", "data-review-comment": "" }, h("br"), h("strong", {}, "Sent back: "), sentBack(obs)) : null,
               ),
             ),
           ),
@@ -909,6 +928,8 @@ function showStatus(status) {
 }
 
 async function onStoreChange(notice) {
+  // The list redraws when the server's copies land (e.g. one sent back for correction).
+  if (notice.kind === "import" && !new URLSearchParams(location.search).toString()) return route();
   if (!app.obs || notice.id !== app.obs.id) return;
   if (notice.local && notice.kind === "edit") return; // this tab made it and holds it already
   const fresh = await store.getObservation(app.obs.id);

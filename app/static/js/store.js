@@ -368,6 +368,8 @@ function fromServer(draft, owner, assignmentsById) {
       })),
     client_edited_at: draft.client_edited_at || new Date().toISOString(),
     device_id: draft.device_id ?? null,
+    // Staff review (received / approved / has_issues with a comment), as the server last said.
+    review: draft.review ?? null,
     rev: 1,
     ackedRev: 1,
     invalidRev: null,
