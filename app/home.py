@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.deps import AnyUser, Public
 from app.templating import render
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("courtwatch")
 
 
 @router.get("/", name="home")
@@ -22,5 +26,13 @@ def openapi(request: Request, user: AnyUser) -> JSONResponse:
 
 
 @router.get("/healthz", name="healthz", dependencies=[Public])
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz(request: Request) -> JSONResponse:
+    """For load balancers and container health checks: 200 when the database answers, 503
+    when it does not (without saying more than that to an anonymous caller)."""
+    try:
+        with request.app.state.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except SQLAlchemyError:
+        log.exception("health check: the database does not answer")
+        return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})

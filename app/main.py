@@ -17,6 +17,7 @@ from app.config import Settings, get_settings
 from app.csrf import csrf_protect
 from app.db import make_engine
 from app.errors import install_error_handlers
+from app.request_log import RequestLogMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -82,7 +83,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from app.exports.jobs import ExportWorker
+
+        worker = ExportWorker(engine, settings) if settings.export_worker else None
+        if worker:
+            worker.start()
         yield
+        if worker:
+            worker.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -104,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(GZipMiddleware, minimum_size=800)
     app.add_middleware(SecurityHeadersMiddleware)
+    if settings.log_requests:
+        app.add_middleware(RequestLogMiddleware)
     app.add_middleware(
         SchemeAwareSessionMiddleware,
         secret_key=settings.secret_key,
@@ -118,6 +128,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.analysis.router import router as analysis_router
     from app.auth.router import router as auth_router
     from app.capture.router import router as capture_router
+    from app.exports.jobs_router import router as export_jobs_router
     from app.exports.router import router as exports_router
     from app.home import router as home_router
     from app.observations.router import router as observations_router
@@ -137,6 +148,7 @@ def _include_routers(app: FastAPI) -> None:
         capture_router,
         observations_router,
         exports_router,
+        export_jobs_router,
         analysis_router,
     ):
         app.include_router(router)

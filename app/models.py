@@ -2,7 +2,7 @@
 
 from app.audit.models import AuditEntry
 from app.auth.models import LoginAttempt, User
-from app.exports.models import ObservationSet
+from app.exports.models import ExportJob, ObservationSet
 from app.observations.models import (
     Answer,
     Hearing,
@@ -24,6 +24,7 @@ __all__ = [
     "AuditEntry",
     "Court",
     "CourtSession",
+    "ExportJob",
     "Hearing",
     "HearingSpeaker",
     "Judge",
