@@ -38,6 +38,11 @@ def copy_sqlite_to_postgres(source: Path, url: str, *, log=print) -> None:  # ty
     engine.dispose()
     tables = [t for t in metadata.sorted_tables if t.name != "alembic_version"]
     lite = sqlite3.connect(source)
+    upgrade(f"sqlite:///{source}")  # a file seeded before a later migration
+    present = {
+        name for (name,) in lite.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
+    tables = [t for t in tables if t.name in present]
     with psycopg.connect(_plain_url(url)) as pg:
         indexes = pg.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
