@@ -48,6 +48,34 @@ def db_downgrade(
     typer.echo(f"Database at {revision}.")
 
 
+@db_cli.command("backup")
+def db_backup(file: Path = typer.Argument(..., help="Where to write the backup")) -> None:
+    """Back the database up into FILE (SQLite: online backup; PostgreSQL: pg_dump)."""
+    from app.backup import BackupError, backup_database
+
+    settings = _settings()
+    try:
+        backup_database(url=settings.database_url, target=file)
+    except BackupError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Backed up to {file}.")
+
+
+@db_cli.command("restore")
+def db_restore(file: Path = typer.Argument(..., help="A backup made by `db backup`")) -> None:
+    """Replace the database's contents by the backup in FILE."""
+    from app.backup import BackupError, restore_database
+
+    settings = _settings()
+    try:
+        restore_database(url=settings.database_url, source=file)
+    except BackupError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Restored from {file}.")
+
+
 @db_cli.command("rebuild-summaries")
 def db_rebuild_summaries() -> None:
     """Work every observation's comparison summaries and agreement pairs out again from its

@@ -54,10 +54,25 @@ class Settings(BaseSettings):
 
     password_hash_cost: Literal["default", "fast"] = "default"
 
+    # Exports of sets with more hearings than this run as background jobs (smaller ones may
+    # also be downloaded straight away, streamed).
+    export_stream_max_hearings: int = Field(default=2000, ge=0)
+    export_dir: Path | None = None  # default DATA_DIR/exports; shared by every app process
+    export_keep_hours: float = Field(default=24, gt=0)
+    export_worker: bool = True  # a worker thread in this process runs queued export jobs
+    export_worker_poll_seconds: float = Field(default=2.0, gt=0)
+    # A running job whose worker has not reported for this long was interrupted (a restart).
+    export_job_lease_seconds: float = Field(default=120, gt=0)
+    export_job_max_attempts: int = Field(default=2, ge=1)
+
+    log_requests: bool = True  # one structured line per request (logger courtwatch.request)
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'courtwatch.db'}"
+        if self.export_dir is None:
+            self.export_dir = self.data_dir / "exports"
         if not self.secret_key:
             if self.environment == "production":
                 raise SettingsError(

@@ -6,11 +6,13 @@ is to review, overdue or unassigned; organizers a few headline findings of the l
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.auth.models import Role, User
@@ -25,6 +27,7 @@ from app.sessions import service as sessions_service
 from app.templating import render
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("courtwatch")
 
 HEADLINE_DAYS = 90
 
@@ -98,5 +101,13 @@ def openapi(request: Request, user: AnyUser) -> JSONResponse:
 
 
 @router.get("/healthz", name="healthz", dependencies=[Public])
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz(request: Request) -> JSONResponse:
+    """For load balancers and container health checks: 200 when the database answers, 503
+    when it does not (without saying more than that to an anonymous caller)."""
+    try:
+        with request.app.state.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except SQLAlchemyError:
+        log.exception("health check: the database does not answer")
+        return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})

@@ -18,6 +18,7 @@ from app.csrf import csrf_protect
 from app.db import make_engine
 from app.errors import install_error_handlers
 from app.proxies import install_proxy_headers
+from app.request_log import RequestLogMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -71,7 +72,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from app.exports.jobs import ExportWorker
+
+        worker = ExportWorker(engine, settings) if settings.export_worker else None
+        if worker:
+            worker.start()
         yield
+        if worker:
+            worker.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -94,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The last added runs first: the proxy headers fix the client and scheme for all the rest.
     app.add_middleware(GZipMiddleware, minimum_size=800)
     app.add_middleware(ServerSessionMiddleware, engine=engine, settings=settings)
+    if settings.log_requests:
+        app.add_middleware(RequestLogMiddleware)
     app.add_middleware(
         SecurityHeadersMiddleware, hsts_max_age_seconds=settings.hsts_max_age_seconds
     )
@@ -108,6 +118,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.calibration.router import router as calibration_router
     from app.capture.router import router as capture_router
     from app.cases.router import router as cases_router
+    from app.exports.jobs_router import router as export_jobs_router
     from app.exports.router import router as exports_router
     from app.home import router as home_router
     from app.i18n.router import router as i18n_router
@@ -130,6 +141,7 @@ def _include_routers(app: FastAPI) -> None:
         capture_router,
         observations_router,
         exports_router,
+        export_jobs_router,
         analysis_router,
         i18n_router,
         review_router,

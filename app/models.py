@@ -3,7 +3,7 @@
 from app.audit.models import AuditEntry
 from app.auth.models import LoginAttempt, SignInSession, User
 from app.calibration.models import CalibrationExercise, ExerciseInvite
-from app.exports.models import ObservationSet, PendingImport
+from app.exports.models import ExportJob, ObservationSet, PendingImport
 from app.observations.models import (
     Answer,
     Hearing,
@@ -31,6 +31,7 @@ __all__ = [
     "Court",
     "CourtSession",
     "ExerciseInvite",
+    "ExportJob",
     "Hearing",
     "HearingSpeaker",
     "Judge",

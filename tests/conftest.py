@@ -93,6 +93,9 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "data_dir": data_dir,
         "secret_key": SECRET,
         "password_hash_cost": "fast",
+        # Tests run export jobs with run_pending_jobs, at the moment they choose; the
+        # worker thread is tested on its own (tests/exports/test_jobs.py).
+        "export_worker": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

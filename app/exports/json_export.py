@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.db import utcnow
+from app.exports.progress import report_rows
 from app.exports.service import ExportOptions, Observer, SetVersion
 from app.observations import service as observations_service
 from app.observations.filters import HearingFilter
@@ -169,5 +170,6 @@ def export_json(
             parts.append(("" if first else ",\n") + _dumps(entry))
             first = False
         yield "".join(parts).encode()
+        report_rows(len(ids))
         session.expunge_all()  # keep the identity map from growing with the set
     yield b"\n]}\n"

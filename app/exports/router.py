@@ -19,7 +19,7 @@ from app.auth.models import Role, User
 from app.auth.router import client_address
 from app.db import SessionDep
 from app.deps import OrganizerUser
-from app.exports import json_import
+from app.exports import jobs, json_import
 from app.exports import service as exports_service
 from app.exports.csv_export import export_zip
 from app.exports.json_export import export_json
@@ -146,6 +146,7 @@ def _set_page(
         "observer_id": "Observer",
         "status": "Status",
     }
+    counts = exports_service.count_set(session=session, f=f)
     summary = []
     for key, value in f.to_params().items():
         named = dict(choices.get(key, [])).get(value, value)
@@ -157,7 +158,13 @@ def _set_page(
             "s": observation_set,
             "filter_summary": summary,
             "filter_params": f.to_params(),
-            "counts": exports_service.count_set(session=session, f=f),
+            "counts": counts,
+            "streamed": counts.hearings <= request.app.state.settings.export_stream_max_hearings,
+            "stream_max": request.app.state.settings.export_stream_max_hearings,
+            "jobs": jobs.list_jobs(
+                session=session, user=request.state.user, set_id=observation_set.id
+            ),
+            "formats": jobs.FORMATS,
             "versions": exports_service.set_versions(session=session, f=f),
             "form": form
             or {"name": observation_set.name, "description": observation_set.description},
@@ -217,6 +224,7 @@ def _prepare(
     observation_set = exports_service.get_set(session=session, set_id=set_id)
     options = exports_service.ExportOptions.from_params(request.query_params)
     f = exports_service.set_filter(observation_set)
+    jobs.check_streamable(session=session, f=f, settings=request.app.state.settings)
     ctx = export_context(
         session=session, f=f, options=options, secret=request.app.state.settings.secret_key
     )

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.exports.codebook import AnswerPlan, Column, Layout, layout, neutralise_formulas
+from app.exports.progress import report_rows
 from app.exports.service import ExportOptions, Observer, SetVersion, set_observers, set_versions
 from app.observations.filters import HearingFilter, hearing_ids
 from app.observations.models import Hearing, Observation, Turn
@@ -44,6 +45,7 @@ class ExportContext:
 def stream(conn: sa.Connection, query: Any) -> Iterator[Any]:
     result = conn.execution_options(yield_per=BATCH).execute(query)
     for partition in result.partitions():
+        report_rows(len(partition))
         yield from partition
 
 
@@ -184,7 +186,9 @@ def _with_answers(batch: Sequence[Any], column: str) -> Iterator[tuple[Any, dict
 def _batches(conn: sa.Connection, query: Any) -> Iterator[Any]:
     """The query's rows, a batch of up to BATCH rows at a time."""
     result = conn.execution_options(yield_per=BATCH).execute(query)
-    yield from result.partitions()
+    for partition in result.partitions():
+        report_rows(len(partition))
+        yield partition
 
 
 HEARING_CELLS = (
