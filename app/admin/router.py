@@ -12,6 +12,7 @@ from app.auth import service as auth_service
 from app.auth.exceptions import DuplicateEmail, SelfLockout
 from app.auth.models import Role
 from app.auth.schemas import UserCreate, UserUpdate
+from app.bounds import RowId
 from app.db import SessionDep
 from app.deps import AdminUser, SettingsDep
 from app.errors import NotFound
@@ -68,7 +69,7 @@ def create_user(
 
 
 @router.get("/users/{user_id}", name="admin:user_edit")
-def edit_user(request: Request, session: SessionDep, user: AdminUser, user_id: int) -> Response:
+def edit_user(request: Request, session: SessionDep, user: AdminUser, user_id: RowId) -> Response:
     edited = auth_service.get(session=session, user_id=user_id)
     if edited is None:
         raise NotFound("There is no such account.")
@@ -87,7 +88,7 @@ def update_user(
     session: SessionDep,
     settings: SettingsDep,
     user: AdminUser,
-    user_id: int,
+    user_id: RowId,
     email: Annotated[str, Form()] = "",
     display_name: Annotated[str, Form()] = "",
     role: Annotated[str, Form()] = "",

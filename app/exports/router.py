@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
 
 from app.analysis.router import filter_choices
+from app.bounds import RowId
 from app.db import SessionDep
 from app.deps import OrganizerUser
 from app.exports import json_import
@@ -148,7 +149,7 @@ def _set_page(
 
 
 @router.get("/sets/{set_id}", name="exports:set")
-def set_page(request: Request, set_id: int, session: SessionDep, user: OrganizerUser) -> Response:
+def set_page(request: Request, set_id: RowId, session: SessionDep, user: OrganizerUser) -> Response:
     observation_set = exports_service.get_set(session=session, set_id=set_id)
     return _set_page(request, session, observation_set)
 
@@ -156,7 +157,7 @@ def set_page(request: Request, set_id: int, session: SessionDep, user: Organizer
 @router.post("/sets/{set_id}", name="exports:update_set")
 def update_set(
     request: Request,
-    set_id: int,
+    set_id: RowId,
     session: SessionDep,
     user: OrganizerUser,
     name: Text = "",
@@ -182,7 +183,9 @@ def update_set(
 
 
 @router.post("/sets/{set_id}/delete", name="exports:delete_set")
-def delete_set(request: Request, set_id: int, session: SessionDep, user: OrganizerUser) -> Response:
+def delete_set(
+    request: Request, set_id: RowId, session: SessionDep, user: OrganizerUser
+) -> Response:
     observation_set = exports_service.get_set(session=session, set_id=set_id)
     name = observation_set.name
     exports_service.delete_set(session=session, observation_set=observation_set)
@@ -190,7 +193,7 @@ def delete_set(request: Request, set_id: int, session: SessionDep, user: Organiz
     return RedirectResponse(str(request.url_for("exports:sets")), status_code=303)
 
 
-def _prepare(request: Request, session: Session, set_id: int) -> tuple[ObservationSet, Any]:
+def _prepare(request: Request, session: Session, set_id: RowId) -> tuple[ObservationSet, Any]:
     observation_set = exports_service.get_set(session=session, set_id=set_id)
     options = exports_service.ExportOptions.from_params(request.query_params)
     f = exports_service.set_filter(observation_set)
@@ -201,7 +204,9 @@ def _prepare(request: Request, session: Session, set_id: int) -> tuple[Observati
 
 
 @router.get("/sets/{set_id}/export.zip", name="exports:csv")
-def export_csv(request: Request, set_id: int, session: SessionDep, user: OrganizerUser) -> Response:
+def export_csv(
+    request: Request, set_id: RowId, session: SessionDep, user: OrganizerUser
+) -> Response:
     observation_set, ctx = _prepare(request, session, set_id)
     body = export_zip(request.app.state.engine.connect, ctx)
     return _download(body, "application/zip", _filename(observation_set, "zip"))
@@ -209,7 +214,7 @@ def export_csv(request: Request, set_id: int, session: SessionDep, user: Organiz
 
 @router.get("/sets/{set_id}/export.xlsx", name="exports:xlsx")
 def export_xlsx_file(
-    request: Request, set_id: int, session: SessionDep, user: OrganizerUser
+    request: Request, set_id: RowId, session: SessionDep, user: OrganizerUser
 ) -> Response:
     observation_set, ctx = _prepare(request, session, set_id)
     body = export_xlsx(request.app.state.engine.connect, ctx)
@@ -223,7 +228,7 @@ def export_xlsx_file(
 
 @router.get("/sets/{set_id}/export.json", name="exports:json")
 def export_json_file(
-    request: Request, set_id: int, session: SessionDep, user: OrganizerUser
+    request: Request, set_id: RowId, session: SessionDep, user: OrganizerUser
 ) -> Response:
     observation_set, ctx = _prepare(request, session, set_id)
     engine = request.app.state.engine

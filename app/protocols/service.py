@@ -7,7 +7,6 @@ version means making draft N+1 from it first.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from sqlmodel import Session, col, func, select
 
 from app.db import utcnow
 from app.errors import DomainError, NotFound
+from app.json_input import JsonRefused, load_json
 from app.protocols.definition import (
     DefinitionDiff,
     DefinitionInvalid,
@@ -335,19 +335,10 @@ def import_document(*, session: Session, raw: bytes, created_by_id: int | None) 
     that name. Every problem is listed and nothing is stored when there is one."""
     errors: list[FieldError] = []
     try:
-        doc = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
+        doc = load_json(raw)
+    except JsonRefused as exc:
         raise DefinitionRejected(
-            [FieldError("file", "The file is not UTF-8 text.")], "The upload could not be read."
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise DefinitionRejected(
-            [
-                FieldError(
-                    "file", f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-                )
-            ],
-            "The upload could not be read.",
+            [FieldError("file", exc.message)], "The upload could not be read."
         ) from None
     if not isinstance(doc, dict):
         raise DefinitionRejected(

@@ -7,7 +7,6 @@ request. Its schema is still published in the OpenAPI document (`openapi_extra`)
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from typing import Any
@@ -24,6 +23,7 @@ from app.csrf import csrf_token
 from app.db import SessionDep, utcnow
 from app.deps import AnyUser, VolunteerUser
 from app.errors import DomainError, NotFound
+from app.json_input import JsonRefused, load_json
 from app.observations import service as observations_service
 from app.protocols.definition import ProtocolDefinition, parse_definition
 from app.protocols.models import Protocol, ProtocolVersion, VersionStatus
@@ -66,15 +66,23 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _require_json(request: Request) -> None:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise DomainError(
+            "Send the batch as JSON, with the header Content-Type: application/json.",
+            errors=[{"loc": "content-type", "msg": "Expected application/json."}],
+            status_code=415,
+        )
+
+
 def _parse_batch(body: bytes, max_items: int) -> list[Any]:
     try:
-        data = json.loads(body)
-    except UnicodeDecodeError:
-        raise DomainError("The body is not UTF-8 text.", status_code=422) from None
-    except json.JSONDecodeError as exc:
+        data = load_json(body)
+    except JsonRefused as exc:
         raise DomainError(
-            f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
-            errors=[{"loc": "body", "msg": exc.msg}],
+            f"The body is {exc.reason}.",
+            errors=[{"loc": "body", "msg": exc.message}],
             status_code=422,
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("observations"), list):
@@ -110,6 +118,7 @@ def _parse_batch(body: bytes, max_items: int) -> list[Any]:
 )
 async def send_batch(request: Request, user: VolunteerUser, session: SessionDep) -> BatchOut:
     settings = request.app.state.settings
+    _require_json(request)
     body = await _read_body(request, settings.sync_max_body_bytes)
     items = _parse_batch(body, settings.sync_max_items)
     # The database work runs in a worker thread: the event loop keeps serving other phones.
