@@ -18,7 +18,9 @@ def home(request: Request, user: AnyUser) -> Response:
 
 @router.get("/openapi.json", name="openapi")
 def openapi(request: Request, user: AnyUser) -> JSONResponse:
-    return JSONResponse(request.app.openapi())
+    from app.openapi import build_openapi
+
+    return JSONResponse(build_openapi(request.app, api_only=False))
 
 
 @router.get("/healthz", name="healthz", dependencies=[Public])

@@ -39,13 +39,13 @@ _EXAMPLES = {
 }
 
 
-def label_for(loc: tuple[int | str, ...] | list[Any]) -> str:
-    """The label of the field at `loc` (its last name; list positions are skipped)."""
+def label_for(loc: tuple[int | str, ...] | list[Any]) -> str | None:
+    """The label of the field at `loc` (its last name; list positions are skipped), if any."""
     names = [str(p) for p in loc if isinstance(p, str) and p not in ("body", "query", "path")]
     if not names:
-        return "This"
+        return None
     name = names[-1]
-    return LABELS.get(name) or name.replace("_", " ").strip().capitalize() or "This"
+    return LABELS.get(name) or name.replace("_", " ").strip().capitalize() or None
 
 
 def _number(value: Any) -> str:
@@ -84,37 +84,37 @@ def phrase(error: Mapping[str, Any]) -> str:
             else f"more than {_number(bound)}"
         )
     if kind in ("int_type", "int_parsing", "int_from_float", "int_parsing_size"):
-        return "a whole number"
+        return "expected a whole number"
     if kind in ("float_type", "float_parsing", "decimal_type", "decimal_parsing"):
-        return "a number"
+        return "expected a number"
     if kind == "finite_number":
-        return "a finite number (not NaN or infinity)"
+        return "expected a finite number (not NaN or infinity)"
     if kind in ("string_type", "string_unicode"):
-        return "text"
+        return "expected text"
     if kind in ("bool_type", "bool_parsing"):
-        return "true or false"
+        return "expected true or false"
     for family, example in _EXAMPLES.items():
         if kind.startswith(family + "_") or kind.startswith(f"{family}_from"):
-            return example
+            return "expected " + example
     if kind in ("timezone_aware", "timezone_naive"):
-        return "a time with an offset, like 2026-11-24T09:00:00+01:00"
+        return "expected a time with an offset, like 2026-11-24T09:00:00+01:00"
     if kind in ("literal_error", "enum"):
-        return f"one of {ctx.get('expected')}"
+        return f"expected one of {ctx.get('expected')}"
     if kind == "extra_forbidden":
         return "not a field here"
     if kind in ("list_type", "tuple_type", "set_type"):
-        return "a list"
+        return "expected a list"
     if kind in ("dict_type", "model_type", "model_attributes_type", "dataclass_type"):
-        return "an object ({…})"
+        return "expected an object ({…})"
     if kind in ("json_invalid", "json_type"):
-        return "valid JSON"
+        return "expected valid JSON"
     if kind in ("value_error", "assertion_error"):
         text = str(ctx.get("error", error.get("msg", ""))).removeprefix("Value error, ")
         return text.rstrip(".")
     if kind == "string_pattern_mismatch":
         return "not in the expected form"
     if kind == "url_parsing" or kind.startswith("url_"):
-        return "a web address"
+        return "expected a web address"
     # Anything else: pydantic's own words, less its developer prefix.
     return str(error.get("msg", "not valid")).removeprefix("Input should be ").rstrip(".")
 
