@@ -97,7 +97,9 @@ def home(request: Request, user: AnyUser, session: SessionDep, settings: Setting
 
 @router.get("/openapi.json", name="openapi")
 def openapi(request: Request, user: AnyUser) -> JSONResponse:
-    return JSONResponse(request.app.openapi())
+    from app.openapi import build_openapi
+
+    return JSONResponse(build_openapi(request.app, api_only=False))
 
 
 @router.get("/healthz", name="healthz", dependencies=[Public])

@@ -17,6 +17,7 @@ from app.config import Settings, get_settings
 from app.csrf import csrf_protect
 from app.db import make_engine
 from app.errors import install_error_handlers
+from app.forms import refuse_nul_text
 from app.proxies import install_proxy_headers
 from app.request_log import RequestLogMiddleware
 
@@ -90,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
         lifespan=lifespan,
-        dependencies=[Depends(csrf_protect)],
+        dependencies=[Depends(csrf_protect), Depends(refuse_nul_text)],
     )
     app.state.settings = settings
     app.state.engine = engine
