@@ -5,7 +5,7 @@ review_event (every change, append-only); conflict_of_interest, sitting_signup a
 calendar_feed for scheduling; calibration_exercise and exercise_invite.
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0006
 Create Date: 2026-12-02 07:49:20.224923
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import app.db
 
 revision: str = "0011"
-down_revision: str | None = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

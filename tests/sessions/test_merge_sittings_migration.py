@@ -14,7 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.auth.models import Role, User
-from app.db import downgrade, make_engine, upgrade
+from alembic.script import ScriptDirectory
+
+from app.db import alembic_config, downgrade, make_engine, upgrade
 from app.observations import pairs
 from app.observations.models import Observation, ObservationPair
 from app.sessions.models import Assignment, Court, CourtSession, Judge
@@ -25,6 +27,9 @@ from tests.protocols.factories import published_protocol, small_definition
 from tests.sync.builders import hearing_body, observation_body
 
 DAY = date(2026, 11, 24)
+# The revision before the merge (0007 is kept the last migration, so everything else the
+# ingest writes is there).
+BEFORE = ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision("0007").down_revision
 
 
 @pytest.fixture(params=BACKENDS)
@@ -32,12 +37,12 @@ def store_at_0004(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
     """A store migrated up to the revision before 0007; migrated to head again afterwards."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'merge.db'}"
-        upgrade(url, "0004")
+        upgrade(url, BEFORE)
         yield url
         return
     url = request.getfixturevalue("postgres_url")
     truncate_all(url)
-    downgrade(url, "0004")
+    downgrade(url, BEFORE)
     try:
         yield url
     finally:
