@@ -37,6 +37,9 @@ class Settings(BaseSettings):
 
     password_hash_cost: Literal["default", "fast"] = "default"
 
+    # Comparison: a group with fewer hearings is "too few hearings to compare" (greyed).
+    compare_min_n: int = Field(default=10, ge=1)
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:

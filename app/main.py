@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _include_routers(app: FastAPI) -> None:
     from app.admin.router import router as admin_router
+    from app.analysis.api import router as analysis_api_router
     from app.analysis.router import router as analysis_router
     from app.auth.router import router as auth_router
     from app.capture.router import router as capture_router
@@ -138,5 +139,6 @@ def _include_routers(app: FastAPI) -> None:
         observations_router,
         exports_router,
         analysis_router,
+        analysis_api_router,
     ):
         app.include_router(router)
