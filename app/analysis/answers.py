@@ -47,14 +47,18 @@ def answer_frequencies(
     scope: Scope,
     protocols: SetProtocols,
     tag: str,
+    with_section_mates: bool = False,
 ) -> list[Frequency]:
-    """For each question with `tag` answered with a choice: how often each value was given
-    (list answers count each item), out of the hearings (or sittings) that answered."""
+    """For each question with `tag` answered with a choice (and, with_section_mates, the
+    untagged choice questions of their sections): how often each value was given (list
+    answers count each item), out of the hearings (or sittings) that answered."""
     questions = {
         k: q
         for k, q in protocols.questions(tag=tag).items()
         if q.type not in NUMERIC and q.type != "speaker_timeline"
     }
+    if with_section_mates:
+        questions.update(protocols.section_mates(tag=tag))
     if not questions:
         return []
     counts: dict[str, dict[str | None, int]] = defaultdict(dict)

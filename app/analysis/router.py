@@ -103,6 +103,7 @@ def compare_page(request: Request, session: SessionDep, user: StaffUser) -> Resp
             "c": result,
             "form": {**query, "set": str(saved.id) if saved else ""},
             "query": query,
+            "filtered": bool(f.to_params()) or saved is not None,
             "errors": errors,
             "choices": filter_choices(session),
             "sets": sets,

@@ -66,6 +66,18 @@ class SetProtocols:
                     found[q.key] = q
         return found
 
+    def section_mates(self, *, tag: str) -> dict[str, Question]:
+        """The untagged choice questions asked in the same sections as questions with `tag`
+        (e.g. where the sentence terms came from, beside who decided)."""
+        found: dict[str, Question] = {}
+        for version_id in sorted(self.versions):
+            for section in self.versions[version_id][1].sections:
+                if any(tag in q.tags for q in section.questions):
+                    for q in section.questions:
+                        if not q.tags and q.type in ("single_choice", "multi_choice"):
+                            found[q.key] = q
+        return found
+
     def versions_with(self, key: str) -> set[int]:
         return {vid for vid, (_, d) in self.versions.items() if d.question(key) is not None}
 

@@ -159,7 +159,8 @@ def _compare(
     protocols = set_protocols(session=session, scope=scope)
     common = {"session": session, "scope": scope, "protocols": protocols}
     speakers = who_speaks(**common)
-    who_decides = answer_frequencies(**common, tag="decision")
+    # with where the sentence terms came from (asked beside who decided)
+    who_decides = answer_frequencies(**common, tag="decision", with_section_mates=True)
     overall = gaps(**common)
     question = options.question or default_question(protocols)
     result = Comparison(
@@ -239,7 +240,7 @@ def headlines(c: Comparison, worst: int = 3) -> list[Headline]:
 
 
 def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:.0f} %"
+    return "—" if x is None else f"{x * 100:.0f}\u00a0%"  # no line break before the sign
 
 
 __all__ = [

@@ -74,3 +74,34 @@ def test_numbers_get_n_median_quartiles_mean_and_range_per_group(db, volunteer):
     # Numbers are not listed as answer values (they used to appear as one empty value).
     outcomes = answer_frequencies(session=db, scope=scope, protocols=protocols, tag="outcome")
     assert "jail_days" not in {q.key for q in outcomes}
+
+
+def test_who_decides_shows_where_the_terms_came_from(db, volunteer):
+    definition = copy.deepcopy(comparison_definition())
+    definition["sections"][1]["questions"].append(
+        {
+            "key": "terms_source",
+            "type": "single_choice",
+            "label": "Where did the sentence terms come from?",
+            "choices": [
+                {"value": "plea_agreement", "label": "Plea agreement"},
+                {"value": "judge_own", "label": "The judge's own"},
+            ],
+        }
+    )
+    client, _ = volunteer
+    version = published_protocol(db, name="Terms", definition=definition)
+    send_observation(
+        client,
+        protocol_version_id=version.id,
+        court=COURT_A,
+        hearings=[hearing([], {"terms_source": t}) for t in ["plea_agreement"] * 3 + ["judge_own"]],
+    )
+    scope, protocols = scope_of(db)
+    plain = answer_frequencies(session=db, scope=scope, protocols=protocols, tag="decision")
+    assert "terms_source" not in {q.key for q in plain}
+    found = answer_frequencies(
+        session=db, scope=scope, protocols=protocols, tag="decision", with_section_mates=True
+    )
+    terms = next(q for q in found if q.key == "terms_source")
+    assert [(v[1], v[2]) for v in terms.values] == [("Plea agreement", 3), ("The judge's own", 1)]

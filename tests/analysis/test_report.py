@@ -26,7 +26,7 @@ def few_needed(app):
 
 
 def _pct(x):
-    return f"{round(x * 100)} %"
+    return f"{round(x * 100)}\u00a0%"  # as the page prints it: no break before the sign
 
 
 @pytest.mark.usefixtures("four_hearings", "few_needed")
@@ -99,7 +99,7 @@ def test_the_pdf_holds_the_pages_figures(client_for):
     assert f"{data['hearings']} hearings" in text
     for gap in data["gaps"]:
         assert gap["label"] in text
-        assert _pct(gap["rate"]) in text
+        assert _pct(gap["rate"]).replace("\u00a0", " ") in text
     assert "Judge Ada Alvarez" in text and "Judge Ben Brooks" in text
 
 
