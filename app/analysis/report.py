@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -419,5 +420,8 @@ def _before_after(c: Comparison) -> dict[str, Any] | None:
 def html_to_pdf(html: str, *, base_url: str) -> bytes:
     """The report's HTML as a PDF (WeasyPrint; its print stylesheet lays the pages out)."""
     from weasyprint import HTML  # imported here: loading Pango takes a moment
+
+    # It would log every screen-only CSS rule it skips (media queries, sticky, SVG fills).
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
     return HTML(string=html, base_url=base_url).write_pdf()
