@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _include_routers(app: FastAPI) -> None:
     from app.admin.router import router as admin_router
+    from app.analysis.api import router as analysis_api_router
     from app.analysis.router import router as analysis_router
     from app.auth.router import router as auth_router
     from app.calibration.router import router as calibration_router
@@ -149,5 +150,6 @@ def _include_routers(app: FastAPI) -> None:
         cases_router,
         scheduling_router,
         calibration_router,
+        analysis_api_router,
     ):
         app.include_router(router)

@@ -109,7 +109,9 @@ def build_openapi(app: FastAPI, *, api_only: bool) -> dict[str, Any]:
                 {"sessionCookie": [], "csrfToken": []} if unsafe else {"sessionCookie": []}
             ]
             responses = operation.setdefault("responses", {})
-            for status in ["401", "403", *_EXTRA_STATUSES.get((method, path), [])]:
+            # Any route with parameters may answer 422: in the app's shape, not FastAPI's.
+            extra = _EXTRA_STATUSES.get((method, path), ["422"] if "422" in responses else [])
+            for status in ["401", "403", *extra]:
                 responses[status] = {
                     "description": _MEANINGS[status],
                     "content": {"application/json": {"schema": _ERROR_REF}},

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.auth.models import Role, User
-from alembic.script import ScriptDirectory
-
 from app.db import alembic_config, downgrade, make_engine, upgrade
 from app.observations import pairs
 from app.observations.models import Observation, ObservationPair
