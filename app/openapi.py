@@ -55,7 +55,7 @@ _MEANINGS = {
     "401": "Not signed in (no valid session cookie).",
     "403": "Signed in without the role this needs, or (for POST) a missing or wrong "
     f"{CSRF_HEADER} header.",
-    "404": "No such observation of yours.",
+    "404": "No such observation of yours (or, for /compare, no such saved set).",
     "409": "The server was busy with the same observations; send the batch again.",
     "413": "The body or the number of observations is over the configured limit.",
     "415": "The body is not sent as application/json.",
@@ -65,6 +65,7 @@ _EXTRA_STATUSES = {
     ("post", "/api/v1/observations/batch"): ["409", "413", "415", "422"],
     ("get", "/api/v1/observations/{observation_id}"): ["404", "422"],
     ("get", "/api/v1/observations"): ["422"],
+    ("get", "/api/v1/compare"): ["404", "422"],
 }
 
 

@@ -3,7 +3,6 @@ parameters as /compare (described in the OpenAPI document), for analysts."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -11,9 +10,10 @@ from pydantic import BaseModel
 
 from app.analysis import report
 from app.analysis.router import compare_figures, read_compare_query
+from app.bounds import QueryDay, QueryText, RowId
 from app.db import SessionDep
 from app.deps import StaffUser
-from app.errors import DomainError
+from app.errors import DomainError, NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["findings"])
 
@@ -60,28 +60,34 @@ def compare_json(
     request: Request,
     session: SessionDep,
     user: StaffUser,
-    set: Annotated[int | None, Query(description="a saved observation set's id")] = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    court_id: int | None = None,
-    courtroom: str | None = None,
-    judge_id: int | None = None,
-    calendar_type: str | None = None,
-    protocol_id: int | None = None,
-    protocol_version_id: int | None = None,
-    observer_id: int | None = None,
+    set: Annotated[RowId | None, Query(description="a saved observation set's id")] = None,
+    date_from: QueryDay | None = None,
+    date_to: QueryDay | None = None,
+    court_id: RowId | None = None,
+    courtroom: QueryText | None = None,
+    judge_id: RowId | None = None,
+    calendar_type: QueryText | None = None,
+    protocol_id: RowId | None = None,
+    protocol_version_id: RowId | None = None,
+    observer_id: RowId | None = None,
     status: Annotated[
         Literal["draft", "submitted"] | None,
         Query(description="submitted (the default) or draft"),
     ] = None,
     by: Literal["judge", "courtroom", "calendar_type", "month"] = "judge",
-    sort: Annotated[str | None, Query(description="a gap question key: sort the matrices")] = None,
-    question: Annotated[str | None, Query(description="the trend's question key")] = None,
+    sort: Annotated[
+        QueryText | None, Query(description="a gap question key: sort the matrices")
+    ] = None,
+    question: Annotated[QueryText | None, Query(description="the trend's question key")] = None,
     trend_by: Literal["judge", "courtroom"] = "judge",
-    on: Annotated[date | None, Query(description="before/after: 'after' starts this day")] = None,
+    on: Annotated[
+        QueryDay | None, Query(description="before/after: 'after' starts this day")
+    ] = None,
 ) -> dict[str, Any]:
     """The same figures as the /compare page, read from the same query parameters."""
     f, options, _, errors = read_compare_query(request, session)
+    if "set" in errors:  # a saved set that is not there (ids are well-formed by the schema)
+        raise NotFound(errors["set"])
     if errors:
         raise DomainError(
             "Some parameters were not understood.",
