@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     export_job_max_attempts: int = Field(default=2, ge=1)
 
     log_requests: bool = True  # one structured line per request (logger courtwatch.request)
+    # Comparison: a group with fewer hearings is "too few hearings to compare" (greyed).
+    compare_min_n: int = Field(default=10, ge=1)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.auth.exceptions import AuthError
 from app.csrf import CsrfFailed
 from app.deps import Forbidden, NotAuthenticated
+from app.messages import labelled_message
 from app.templating import is_htmx, render
 
 log = logging.getLogger("courtwatch")
@@ -95,7 +96,7 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = [
             {
                 "loc": ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body",
-                "msg": str(err.get("msg", "invalid")),
+                "msg": labelled_message(err),
                 "type": str(err.get("type", "")),
             }
             for err in exc.errors()

@@ -65,19 +65,19 @@ def _trainer_day(session: Session, settings: Settings, today: date) -> dict[str,
     }
 
 
-def _headlines(session: Session, today: date) -> dict[str, Any]:
+def _headlines(session: Session, settings: Settings, today: date) -> dict[str, Any]:
+    """The comparison's headline findings for the last HEADLINE_DAYS days (submitted only,
+    rates with their intervals, groups under the minimum n left out)."""
     from app.analysis import service as analysis_service
 
     f = HearingFilter(date_from=today - timedelta(days=HEADLINE_DAYS), status="submitted")
-    scope = analysis_service.make_scope(session=session, f=f)
-    protocols = analysis_service.set_protocols(session=session, f=f, scope=scope)
-    speaks = analysis_service.who_speaks(session=session, f=f, protocols=protocols, scope=scope)
-    gaps = analysis_service.gaps(session=session, f=f, protocols=protocols, scope=scope)
+    found = analysis_service.compare(
+        session=session, f=f, min_n=settings.compare_min_n, with_agreement=False
+    )
     return {
         "headline_filter": f,
-        "hearings": speaks.hearings,
-        "top_speaker": speaks.roles[0] if speaks.roles else None,
-        "gaps": gaps[:3],
+        "hearings": found.hearings,
+        "headlines": analysis_service.headlines(found),
         "days": HEADLINE_DAYS,
     }
 
@@ -91,13 +91,15 @@ def home(request: Request, user: AnyUser, session: SessionDep, settings: Setting
     if user.role in (Role.trainer, Role.admin):
         context.update(_trainer_day(session, settings, today))
     if user.role in (Role.organizer, Role.admin):
-        context.update(_headlines(session, today))
+        context.update(_headlines(session, settings, today))
     return render(request, "home.html", context)
 
 
 @router.get("/openapi.json", name="openapi")
 def openapi(request: Request, user: AnyUser) -> JSONResponse:
-    return JSONResponse(request.app.openapi())
+    from app.openapi import build_openapi
+
+    return JSONResponse(build_openapi(request.app, api_only=False))
 
 
 @router.get("/healthz", name="healthz", dependencies=[Public])

@@ -17,6 +17,7 @@ from app.config import Settings, get_settings
 from app.csrf import csrf_protect
 from app.db import make_engine
 from app.errors import install_error_handlers
+from app.forms import refuse_nul_text
 from app.proxies import install_proxy_headers
 from app.request_log import RequestLogMiddleware
 
@@ -90,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
         lifespan=lifespan,
-        dependencies=[Depends(csrf_protect)],
+        dependencies=[Depends(csrf_protect), Depends(refuse_nul_text)],
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _include_routers(app: FastAPI) -> None:
     from app.admin.router import router as admin_router
+    from app.analysis.api import router as analysis_api_router
     from app.analysis.router import router as analysis_router
     from app.auth.router import router as auth_router
     from app.calibration.router import router as calibration_router
@@ -148,5 +150,6 @@ def _include_routers(app: FastAPI) -> None:
         cases_router,
         scheduling_router,
         calibration_router,
+        analysis_api_router,
     ):
         app.include_router(router)

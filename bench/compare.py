@@ -3,8 +3,10 @@
     .venv/bin/python bench/compare.py [--hearings 100000] [--repeat 3] [--db FILE [--reseed]]
     .venv/bin/python bench/compare.py --postgres [URL] [--hearings 1000000] [--reseed]
 
-Prints the time of GET /compare for the whole set and for one judge, measured through the real
-app (in process, with the ASGI stack and template rendering), after one warm-up request.
+Prints the time of GET /compare for the whole set and for one judge, of the report's HTML
+(/compare/report) and PDF (/compare/report.pdf), and of /api/v1/compare, measured through the
+real app (in process, with the ASGI stack and template rendering), after one warm-up request.
+Targets: the page about 1 s, the report's HTML within 3 s, its PDF within 15 s.
 
 The default data (bench/synthetic.py) is a hard case: 30 random turns per hearing, so nearly
 every script is distinct (100,000 edit distances), and one sitting in seven has a second
@@ -149,6 +151,9 @@ def main() -> None:
         for label, url in [
             ("whole set", "/compare"),
             ("one judge", f"/compare?judge_id={judge_id}"),
+            ("report", "/compare/report"),
+            ("report PDF", "/compare/report.pdf"),
+            ("JSON", "/api/v1/compare"),
         ]:
             assert client.get(url).status_code == 200  # warm-up (page cache, statistics)
             times = []
@@ -158,7 +163,7 @@ def main() -> None:
                 times.append(time.perf_counter() - t0)
                 assert response.status_code == 200, response.status_code
             print(
-                f"GET /compare {label:<10} median {statistics.median(times):.3f} s  (min {min(times):.3f}, max {max(times):.3f}; {len(response.content) // 1024} KB)"
+                f"GET {url.split('?')[0]:<20} {label:<10} median {statistics.median(times):.3f} s  (min {min(times):.3f}, max {max(times):.3f}; {len(response.content) // 1024} KB)"
             )
 
 

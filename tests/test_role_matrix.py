@@ -123,7 +123,8 @@ def test_every_route_answers_each_role_as_declared(app, db):
         for route in routes:
             path = route.path
             for name, value in route.params.items():
-                path = path.replace("{" + name + "}", value).replace("{" + name + ":path}", value)
+                for suffix in ("", ":path", ":uuid"):
+                    path = path.replace("{" + name + suffix + "}", value)
             for who in list(clients):
                 c, cookies, headers = clients[who]
                 # Restore the signed-in state each time: a route (/logout, ending sessions) may

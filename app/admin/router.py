@@ -16,6 +16,7 @@ from app.auth.exceptions import DuplicateEmail, SelfLockout, WeakPassword
 from app.auth.models import Role, User
 from app.auth.schemas import UserCreate, UserUpdate
 from app.auth.session_middleware import session_state
+from app.bounds import RowId
 from app.config import Settings
 from app.db import SessionDep
 from app.deps import AdminUser, SettingsDep
@@ -58,7 +59,7 @@ def _user_form(
     )
 
 
-def _edited_or_404(session: Session, user_id: int) -> User:
+def _edited_or_404(session: Session, user_id: RowId) -> User:
     edited = auth_service.get(session=session, user_id=user_id)
     if edited is None:
         raise NotFound("There is no such account.")
@@ -126,7 +127,7 @@ def create_user(
 
 @router.get("/users/{user_id}", name="admin:user_edit")
 def edit_user(
-    request: Request, session: SessionDep, settings: SettingsDep, user: AdminUser, user_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: AdminUser, user_id: RowId
 ) -> Response:
     edited = _edited_or_404(session, user_id)
     form: dict[str, object] = {
@@ -146,7 +147,7 @@ def update_user(
     session: SessionDep,
     settings: SettingsDep,
     user: AdminUser,
-    user_id: int,
+    user_id: RowId,
     email: Annotated[str, Form()] = "",
     display_name: Annotated[str, Form()] = "",
     role: Annotated[str, Form()] = "",
@@ -208,8 +209,8 @@ def _end_sessions(
     session: Session,
     settings: Settings,
     acting_user: User,
-    user_id: int,
-    session_id: int | None,
+    user_id: RowId,
+    session_id: RowId | None,
 ) -> Response:
     edited = _edited_or_404(session, user_id)
     ended = auth_service.end_sessions_by_admin(
@@ -232,7 +233,7 @@ def _end_sessions(
 
 @router.post("/users/{user_id}/sessions/end-all", name="admin:user_sessions_end_all")
 def end_all_sessions(
-    request: Request, session: SessionDep, settings: SettingsDep, user: AdminUser, user_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, user: AdminUser, user_id: RowId
 ) -> Response:
     return _end_sessions(
         request,
@@ -250,8 +251,8 @@ def end_one_session(
     session: SessionDep,
     settings: SettingsDep,
     user: AdminUser,
-    user_id: int,
-    session_id: int,
+    user_id: RowId,
+    session_id: RowId,
 ) -> Response:
     return _end_sessions(
         request,

@@ -9,6 +9,7 @@ Fraction and returned as float.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -100,16 +101,23 @@ def script_similarity(scripts: Sequence[Sequence[str]]) -> ScriptSimilarity:
 
 
 def _rated(ratings: Sequence[Sequence[Hashable | None]]) -> list[list[Hashable]]:
-    """Each item's ratings with the missing ones (None) removed; items left with < 2 dropped."""
+    """Each item's ratings with the missing ones (None) removed; items left empty dropped."""
     present = ([r for r in item if r is not None] for item in ratings)
-    return [item for item in present if len(item) >= 2]
+    return [item for item in present if item]
 
 
 def _kappa_from(observed: Fraction, expected: Fraction) -> float | None:
-    """κ = (po − pe) / (1 − pe); when pe = 1 it is undefined: 1.0 if po = 1, else None."""
+    """κ = (po − pe) / (1 − pe); None when pe = 1 (every rating one and the same category:
+    0/0, undefined — never shown as a perfect score; see KAPPA_UNDEFINED)."""
     if expected == 1:
-        return 1.0 if observed == 1 else None
+        return None
     return float((observed - expected) / (1 - expected))
+
+
+KAPPA_UNDEFINED = (
+    "every observer gave the same single answer, so agreement by chance is already 100 % "
+    "and κ is undefined"
+)
 
 
 def percent_agreement(ratings: Sequence[Sequence[Hashable | None]]) -> float | None:
@@ -122,10 +130,10 @@ def percent_agreement(ratings: Sequence[Sequence[Hashable | None]]) -> float | N
 def percent_agreement_counts(items: Mapping[tuple[Hashable, ...], int]) -> float | None:
     """percent_agreement over distinct rating tuples (each with ≥ 2 ratings, none missing) and
     how many items gave each."""
-    total = sum(items.values())
+    total = sum(w for item, w in items.items() if len(item) >= 2)
     if not total:
         return None
-    return sum(w for item, w in items.items() if len(set(item)) == 1) / total
+    return sum(w for item, w in items.items() if len(item) >= 2 and len(set(item)) == 1) / total
 
 
 def _tally(ratings: Iterable[Sequence[Hashable | None]]) -> Counter[tuple[Hashable, ...]]:
@@ -135,13 +143,13 @@ def _tally(ratings: Iterable[Sequence[Hashable | None]]) -> Counter[tuple[Hashab
 def cohen_kappa(pairs: Sequence[tuple[Hashable, Hashable]]) -> float | None:
     """Cohen's κ = (po − pe) / (1 − pe), po = share agreeing, pe = Σ_c p_first(c)·p_second(c).
 
-    Pairs with a None are skipped. None when no pairs are left. When pe = 1 (both raters used
-    one and the same category for every item) κ is 0/0: we return 1.0 if they agreed on every
-    item — which pe = 1 implies — and would return None otherwise."""
+    Pairs with a None are skipped. None when no pairs are left, and when pe = 1 (both raters
+    used one and the same category for every item: κ is 0/0)."""
     return _cohen_counts(Counter((a, b) for a, b in pairs if a is not None and b is not None))
 
 
 def _cohen_counts(pairs: Mapping[tuple[Hashable, ...], int]) -> float | None:
+    pairs = {item: w for item, w in pairs.items() if len(item) == 2}
     n = sum(pairs.values())
     if n == 0:
         return None
@@ -156,39 +164,40 @@ def _cohen_counts(pairs: Mapping[tuple[Hashable, ...], int]) -> float | None:
 
 
 def fleiss_kappa(ratings: Sequence[Sequence[Hashable | None]]) -> float | None:
-    """Fleiss' κ = (P̄ − P̄e) / (1 − P̄e), P̄ = mean of (Σ_j n_ij² − n) / (n(n − 1)), P̄e = Σ_j p_j².
+    """Fleiss' κ for any number of ratings per item (Fleiss 1971, generalised to a varying
+    number of raters as in Gwet 2014, irrCAC's fleiss.kappa.raw):
 
-    Every item must have the same number n ≥ 2 of ratings: missing ratings (None) are skipped,
-    n is the most common count (ties to the larger) and items with another count are dropped.
-    None when no item is left; 1.0 when every rating is the same category (P̄e = 1, see
-    cohen_kappa)."""
+    po = mean over items of Σ_k r_ik (r_ik − 1) / (r_i (r_i − 1)),
+    pe = Σ_k π_k², π_k = mean over items of r_ik / r_i,
+
+    po over the items with ≥ 2 ratings, π over every item with a rating (missing ratings,
+    None, skipped). With the same number of raters everywhere this is Fleiss' own formula.
+    None when no item has two ratings, or when pe = 1."""
     return _fleiss_counts(_tally(ratings))
 
 
 def _fleiss_counts(items: Mapping[tuple[Hashable, ...], int]) -> float | None:
-    if not items:
+    total = sum(items.values())
+    rated_twice = sum(w for item, w in items.items() if len(item) >= 2)
+    if not rated_twice:
         return None
-    sizes: Counter[int] = Counter()
+    observed = Fraction(0)
+    shares: Counter[Hashable] = Counter()
     for item, w in items.items():
-        sizes[len(item)] += w
-    n = max(sizes, key=lambda size: (sizes[size], size))  # the modal count; a tie to the larger
-    total = sizes[n] * n
-    per_category: Counter[Hashable] = Counter()
-    squares = 0  # Σ_i Σ_j n_ij²
-    for item, w in items.items():
-        if len(item) != n:
-            continue
+        r = len(item)
         counts = Counter(item)
+        if r >= 2:
+            observed += w * Fraction(sum(k * (k - 1) for k in counts.values()), r * (r - 1))
         for category, k in counts.items():
-            per_category[category] += k * w
-        squares += w * sum(k * k for k in counts.values())
-    observed = Fraction(squares - total, total * (n - 1))  # = mean over items of P_i
-    expected = sum((Fraction(c, total) ** 2 for c in per_category.values()), Fraction(0))
+            shares[category] += w * Fraction(k, r)
+    observed /= rated_twice
+    expected = sum(((share / total) ** 2 for share in shares.values()), Fraction(0))
     return _kappa_from(observed, expected)
 
 
 def kappa(ratings: Sequence[Sequence[Hashable | None]]) -> float | None:
-    """Cohen's κ if every item (with ≥ 2 ratings) has exactly 2, else Fleiss' κ (modal count).
+    """Cohen's κ if every item (with ≥ 2 ratings) has exactly 2, else Fleiss' κ (for any mix
+    of rater counts: no item is dropped).
 
     For Cohen's κ the position in each item identifies the rater: item[0] is always the
     same observer, item[1] the other."""
@@ -198,9 +207,7 @@ def kappa(ratings: Sequence[Sequence[Hashable | None]]) -> float | None:
 def kappa_counts(items: Mapping[tuple[Hashable, ...], int]) -> float | None:
     """kappa over distinct rating tuples (each with ≥ 2 ratings, none missing) and how many
     items gave each."""
-    if not items:
-        return None
-    if all(len(item) == 2 for item in items):
+    if all(len(item) <= 2 for item in items):
         return _cohen_counts(items)
     return _fleiss_counts(items)
 
@@ -216,6 +223,96 @@ def interpret_kappa(k: float | None) -> str:
         if k <= upper:
             return label
     return "almost perfect"
+
+
+def kappa_method(items: Mapping[tuple[Hashable, ...], int]) -> str:
+    """Which κ kappa_counts computes, in words, with the observer counts it covers."""
+    sizes = sorted({len(item) for item in items if len(item) >= 2})
+    if not sizes:
+        return "—"
+    if sizes == [2]:
+        return "Cohen (2 observers)"
+    counts = "–".join(str(s) for s in (sizes[0], sizes[-1])) if len(sizes) > 1 else str(sizes[0])
+    return f"Fleiss ({counts} observers)"
+
+
+# --- rates, intervals, numbers ------------------------------------------------------------------
+
+Z95 = 1.959963984540054  # the normal quantile for a two-sided 95 % interval
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """Wilson's score interval for a proportion successes / n (Wilson 1927; Newcombe 1998
+    method 3, no continuity correction); None when n = 0."""
+    if n <= 0:
+        return None
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def difference_interval(
+    successes_a: int, n_a: int, successes_b: int, n_b: int, z: float = Z95
+) -> tuple[float, float, float] | None:
+    """p_a − p_b with Newcombe's hybrid score interval (Newcombe 1998b, method 10), built
+    from each proportion's Wilson interval; None when either n is 0."""
+    a = wilson_interval(successes_a, n_a, z)
+    b = wilson_interval(successes_b, n_b, z)
+    if a is None or b is None:
+        return None
+    p_a, p_b = successes_a / n_a, successes_b / n_b
+    (l1, u1), (l2, u2) = a, b
+    d = p_a - p_b
+    low = d - math.sqrt((p_a - l1) ** 2 + (u2 - p_b) ** 2)
+    high = d + math.sqrt((u1 - p_a) ** 2 + (p_b - l2) ** 2)
+    return d, max(-1.0, low), min(1.0, high)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """n, mean, min, quartiles and max of numbers (quartiles by linear interpolation between
+    order statistics, Hyndman & Fan type 7 — numpy's and R's default)."""
+
+    n: int
+    mean: float
+    minimum: float
+    q1: float
+    median: float
+    q3: float
+    maximum: float
+
+
+def distribution(counts: Mapping[float, int]) -> Distribution | None:
+    """The Distribution of numbers given as value → how many times it occurs; None if none."""
+    values = sorted((v, k) for v, k in counts.items() if k > 0)
+    n = sum(k for _, k in values)
+    if not n:
+        return None
+
+    def at(position: int) -> float:  # the position-th smallest (0-based)
+        seen = 0
+        for value, k in values:
+            seen += k
+            if position < seen:
+                return value
+        return values[-1][0]
+
+    def quantile(q: float) -> float:
+        h = (n - 1) * q
+        low = math.floor(h)
+        return at(low) + (h - low) * (at(min(low + 1, n - 1)) - at(low))
+
+    return Distribution(
+        n=n,
+        mean=sum(v * k for v, k in values) / n,
+        minimum=values[0][0],
+        q1=quantile(0.25),
+        median=quantile(0.5),
+        q3=quantile(0.75),
+        maximum=values[-1][0],
+    )
 
 
 # --- many edit distances at once ----------------------------------------------------------------

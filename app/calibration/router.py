@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.bounds import RowId
 from app.calibration import exercises as exercises_service
 from app.db import SessionDep
 from app.deps import TrainerUser, VolunteerUser
@@ -84,7 +85,7 @@ def exercise_create(
 
 @router.get("/exercises/{exercise_id}", name="calibration:detail")
 def exercise_detail(
-    request: Request, exercise_id: int, session: SessionDep, user: TrainerUser
+    request: Request, exercise_id: RowId, session: SessionDep, user: TrainerUser
 ) -> Response:
     view = exercises_service.exercise_view(session=session, exercise_id=exercise_id)
     invited = {a.trainee_id for a in view.attempts}
@@ -105,7 +106,7 @@ def exercise_detail(
 @router.post("/exercises/{exercise_id}/invite", name="calibration:invite")
 def exercise_invite(
     request: Request,
-    exercise_id: int,
+    exercise_id: RowId,
     session: SessionDep,
     user: TrainerUser,
     trainee_ids: Ids = [],  # noqa: B006
@@ -130,7 +131,7 @@ def my_exercises(request: Request, session: SessionDep, user: VolunteerUser) -> 
 
 @router.get("/my/exercises/{exercise_id}", name="calibration:my_result")
 def my_result(
-    request: Request, exercise_id: int, session: SessionDep, user: VolunteerUser
+    request: Request, exercise_id: RowId, session: SessionDep, user: VolunteerUser
 ) -> Response:
     if not exercises_service.is_invited(
         session=session,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from app.bounds import RowId
 from app.cases import service as cases_service
 from app.db import SessionDep
 from app.deps import StaffUser
@@ -35,7 +36,7 @@ def cases_list(request: Request, session: SessionDep, user: StaffUser) -> Respon
 
 @router.get("/cases/{court_id}/{key}", name="cases:detail")
 def case_detail(
-    request: Request, court_id: int, key: str, session: SessionDep, user: StaffUser
+    request: Request, court_id: RowId, key: str, session: SessionDep, user: StaffUser
 ) -> Response:
     page = cases_service.case_page(session=session, court_id=court_id, key=key)
     return render(request, "cases/detail.html", {"p": page})

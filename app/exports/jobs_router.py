@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from app.audit.service import record_audit
+from app.bounds import RowId
 from app.db import SessionDep
 from app.deps import OrganizerUser
 from app.exports import jobs
@@ -22,7 +23,7 @@ def _client_ip(request: Request) -> str | None:
 
 @router.post("/sets/{set_id}/exports", name="exports:request_job")
 async def request_job(
-    request: Request, set_id: int, session: SessionDep, user: OrganizerUser
+    request: Request, set_id: RowId, session: SessionDep, user: OrganizerUser
 ) -> Response:
     observation_set = exports_service.get_set(session=session, set_id=set_id)
     form = await request.form()
@@ -48,7 +49,7 @@ async def request_job(
 
 
 @router.get("/exports/{job_id}", name="exports:job")
-def job_page(request: Request, job_id: int, session: SessionDep, user: OrganizerUser) -> Response:
+def job_page(request: Request, job_id: RowId, session: SessionDep, user: OrganizerUser) -> Response:
     job = jobs.get_job(session=session, job_id=job_id, user=user)
     template = "exports/_job.html" if is_htmx(request) else "exports/job.html"
     return render(request, template, {"job": job, "formats": jobs.FORMATS})
@@ -56,7 +57,7 @@ def job_page(request: Request, job_id: int, session: SessionDep, user: Organizer
 
 @router.get("/exports/{job_id}/download", name="exports:job_download")
 def job_download(
-    request: Request, job_id: int, session: SessionDep, user: OrganizerUser
+    request: Request, job_id: RowId, session: SessionDep, user: OrganizerUser
 ) -> Response:
     job = jobs.get_job(session=session, job_id=job_id, user=user)
     if job.state in (ExportJobState.queued, ExportJobState.running):

@@ -48,6 +48,7 @@ from app.exports.service import (
     pseudonym,
     versions_in,
 )
+from app.json_input import JsonRefused, load_json
 from app.observations import service as observations_service
 from app.observations import store
 from app.observations.models import (
@@ -100,18 +101,9 @@ def parse_document(raw: bytes) -> ExportDocument:
     if not raw.strip():
         raise _reject([{"loc": "file", "msg": "The file is empty."}])
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise _reject([{"loc": "file", "msg": "The file is not UTF-8 text."}]) from None
-    except json.JSONDecodeError as exc:
-        raise _reject(
-            [
-                {
-                    "loc": "file",
-                    "msg": f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
-                }
-            ]
-        ) from None
+        data = load_json(raw)
+    except JsonRefused as exc:
+        raise _reject([{"loc": "file", "msg": exc.message}]) from None
     if not isinstance(data, dict) or data.get("format") != "courtwatch-observations":
         raise _reject(
             [

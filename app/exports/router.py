@@ -17,6 +17,7 @@ from app.analysis.router import filter_choices
 from app.audit.service import record_audit
 from app.auth.models import Role, User
 from app.auth.router import client_address
+from app.bounds import RowId
 from app.db import SessionDep
 from app.deps import OrganizerUser
 from app.exports import jobs, json_import
@@ -175,7 +176,7 @@ def _set_page(
 
 
 @router.get("/sets/{set_id}", name="exports:set")
-def set_page(request: Request, set_id: int, session: SessionDep, user: OrganizerUser) -> Response:
+def set_page(request: Request, set_id: RowId, session: SessionDep, user: OrganizerUser) -> Response:
     observation_set = exports_service.get_set(session=session, set_id=set_id)
     return _set_page(request, session, observation_set)
 
@@ -183,7 +184,7 @@ def set_page(request: Request, set_id: int, session: SessionDep, user: Organizer
 @router.post("/sets/{set_id}", name="exports:update_set")
 def update_set(
     request: Request,
-    set_id: int,
+    set_id: RowId,
     session: SessionDep,
     user: OrganizerUser,
     name: Text = "",
@@ -209,7 +210,9 @@ def update_set(
 
 
 @router.post("/sets/{set_id}/delete", name="exports:delete_set")
-def delete_set(request: Request, set_id: int, session: SessionDep, user: OrganizerUser) -> Response:
+def delete_set(
+    request: Request, set_id: RowId, session: SessionDep, user: OrganizerUser
+) -> Response:
     observation_set = exports_service.get_set(session=session, set_id=set_id)
     name = observation_set.name
     exports_service.delete_set(session=session, observation_set=observation_set)
@@ -218,7 +221,7 @@ def delete_set(request: Request, set_id: int, session: SessionDep, user: Organiz
 
 
 def _prepare(
-    request: Request, session: Session, set_id: int, *, user: User, export_format: str
+    request: Request, session: Session, set_id: RowId, *, user: User, export_format: str
 ) -> tuple[ObservationSet, Any]:
     """The set and its export context; the download is written to the audit log first."""
     observation_set = exports_service.get_set(session=session, set_id=set_id)
@@ -246,7 +249,9 @@ def _prepare(
 
 
 @router.get("/sets/{set_id}/export.zip", name="exports:csv")
-def export_csv(request: Request, set_id: int, session: SessionDep, user: OrganizerUser) -> Response:
+def export_csv(
+    request: Request, set_id: RowId, session: SessionDep, user: OrganizerUser
+) -> Response:
     observation_set, ctx = _prepare(request, session, set_id, user=user, export_format="csv")
     body = export_zip(request.app.state.engine.connect, ctx)
     return _download(body, "application/zip", _filenames(observation_set, "zip"))
@@ -254,7 +259,7 @@ def export_csv(request: Request, set_id: int, session: SessionDep, user: Organiz
 
 @router.get("/sets/{set_id}/export.xlsx", name="exports:xlsx")
 def export_xlsx_file(
-    request: Request, set_id: int, session: SessionDep, user: OrganizerUser
+    request: Request, set_id: RowId, session: SessionDep, user: OrganizerUser
 ) -> Response:
     observation_set, ctx = _prepare(request, session, set_id, user=user, export_format="xlsx")
     body = export_xlsx(request.app.state.engine.connect, ctx)
@@ -268,7 +273,7 @@ def export_xlsx_file(
 
 @router.get("/sets/{set_id}/export.json", name="exports:json")
 def export_json_file(
-    request: Request, set_id: int, session: SessionDep, user: OrganizerUser
+    request: Request, set_id: RowId, session: SessionDep, user: OrganizerUser
 ) -> Response:
     observation_set, ctx = _prepare(request, session, set_id, user=user, export_format="json")
     engine = request.app.state.engine

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -22,20 +22,74 @@ from app.auth.schemas import UserCreate
 from app.config import Settings
 from app.demo import DEMO_DOMAIN, demo_email
 from app.protocols.definition import ProtocolDefinition, Question, parse_definition
+from app.sessions import service as sessions_service
 from app.sessions.demo import DEMO_COURT, _latest_default_version
-from app.sessions.models import Court, CourtSession, Judge
+from app.sessions.models import CalendarType, Court, CourtSession, Judge
 from app.sync import service as sync_service
 
 DEMO_NAMESPACE = uuid.UUID("5a0c3c1e-6f0e-4c1b-9a37-2f1d6d3c0b7e")
 SECOND_OBSERVER = ("observer-two", "Demo Observer Two", "demo-observer-pass")
-# Judges differ, as the comparison page should show: how often safety comes up, how much
-# the judge speaks, how often the defendant is heard.
-JUDGE_HABITS = {
-    "Judge Maria Alvarez": {"safety": 0.75, "judge_weight": 5, "defendant": 0.6},
-    "Judge Thomas Becker": {"safety": 0.35, "judge_weight": 3, "defendant": 0.3},
-    "Judge Linda Okafor": {"safety": 0.55, "judge_weight": 4, "defendant": 0.5},
+# Sittings before the demo calendars (app.sessions.demo), so trends have months to show.
+HISTORY_WEEKS = 16
+HISTORY_CALENDARS = [  # (weekday, courtroom, judge): as the demo calendars
+    (1, "3B", "Judge Maria Alvarez"),
+    (3, "5A", "Judge Thomas Becker"),
+    (4, "1753", "Judge Linda Okafor"),
+]
+# The day a (fictional) bench card reminding judges to order firearm surrender came in: the
+# before/after view shows the change it made.
+CHANGE_WEEKS_AGO = 7
+# Judges differ, as the comparison page should show: how often safety and accountability
+# come up, how much the judge speaks, how often the defendant is heard, who holds the
+# influence, where the sentence terms come from, and how the bench card changed things.
+JUDGE_HABITS: dict[str, dict[str, Any]] = {
+    "Judge Maria Alvarez": {
+        "safety": 0.78,
+        "accountability": 0.72,
+        "judge_weight": 5,
+        "defendant": 0.6,
+        "influence": {"judge": 6, "prosecutor": 3, "probation": 1},
+        "terms": {
+            "plea_agreement": 4,
+            "prosecutor_recommendation": 2,
+            "presentence_report": 3,
+            "judge_own": 3,
+        },
+        "firearm": (0.35, 0.8),
+    },
+    "Judge Thomas Becker": {
+        "safety": 0.3,
+        "accountability": 0.35,
+        "judge_weight": 2,
+        "defendant": 0.25,
+        "influence": {"prosecutor": 7, "judge": 2, "defense": 1},
+        "terms": {
+            "plea_agreement": 8,
+            "prosecutor_recommendation": 3,
+            "presentence_report": 1,
+            "judge_own": 1,
+        },
+        "firearm": (0.2, 0.25),
+    },
+    "Judge Linda Okafor": {
+        "safety": 0.6,
+        "accountability": 0.55,
+        "judge_weight": 4,
+        "defendant": 0.5,
+        "influence": {"judge": 4, "prosecutor": 4, "probation": 2},
+        "terms": {
+            "plea_agreement": 5,
+            "prosecutor_recommendation": 2,
+            "presentence_report": 3,
+            "judge_own": 1,
+        },
+        "firearm": (0.3, 0.7),
+    },
 }
-DEFAULT_HABITS = {"safety": 0.5, "judge_weight": 4, "defendant": 0.4}
+DEFAULT_HABITS = JUDGE_HABITS["Judge Linda Okafor"]
+# How often one observer notes a categorical answer differently from the other (a slip, a
+# moment not heard): gives agreement between the two demo observers of about κ 0.6–0.8.
+SLIP = 0.07
 
 
 def _second_observer(session: Session, settings: Settings) -> User:
@@ -82,22 +136,67 @@ def _script(rng: random.Random, habits: dict[str, Any]) -> list[dict[str, int | 
     return turns
 
 
-def _value(q: Question, definition: ProtocolDefinition, rng: random.Random, habits: dict) -> Any:
+def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), list(weights.values()))[0]
+
+
+def _count(q: Question, rng: random.Random) -> int:
+    """Plausible sentence numbers: days to serve, days stayed, months of probation."""
+    if q.key == "jail_days_executed":
+        return rng.choices([0, 2, 5, 10, 30, 45, 90], [3, 2, 2, 2, 3, 1, 1])[0]
+    if q.key == "jail_days_stayed":
+        return rng.choice([30, 60, 90, 180, 270, 365])
+    if q.key == "probation_months":
+        return rng.choices([12, 18, 24, 36], [3, 1, 4, 2])[0]
+    return rng.randint(0, 30)
+
+
+def _value(
+    q: Question, definition: ProtocolDefinition, rng: random.Random, habits: dict, after: bool
+) -> Any:
     if q.type == "yes_no":
-        p_yes = habits["safety"] if "safety" in q.tags else 0.55
+        if q.key == "firearm_surrender":
+            p_yes = habits["firearm"][1 if after else 0]
+        elif "safety" in q.tags:
+            p_yes = habits["safety"]
+        elif "accountability" in q.tags:
+            p_yes = habits["accountability"]
+        else:
+            p_yes = 0.55
         r = rng.random()
-        return "yes" if r < p_yes else ("no" if r < 0.92 else "not_observed")
+        return "yes" if r < p_yes * 0.96 else ("no" if r < 0.96 else "not_observed")
     choices = definition.allowed_values(q)
     if q.type == "single_choice":
-        if q.key in ("most_influence", "sentence_decided_by"):
-            return rng.choices(["judge", "prosecutor", "probation", "defense"], [5, 4, 1, 1])[0]
+        if q.key in ("most_influence", "influence_overall", "sentence_decided_by"):
+            return _weighted(rng, habits["influence"])
+        if q.key == "sentence_terms_source":
+            return _weighted(rng, habits["terms"])
+        if q.key == "no_contact_order":
+            return _weighted(
+                rng,
+                {
+                    "ordered": 5,
+                    "continued": 3,
+                    "lifted": 1,
+                    "not_mentioned": 4 - 3 * (habits["safety"] > 0.5),
+                },
+            )
         return rng.choice(choices)
     if q.type == "multi_choice":
+        if q.key == "sentence_components":
+            found = {"probation"} if rng.random() < 0.8 else set()
+            found |= {"jail"} if rng.random() < 0.6 else set()
+            found |= {
+                c
+                for c in ("batterer_intervention", "no_contact_order", "fine")
+                if rng.random() < 0.45
+            }
+            return sorted(found or {"fine"})
         return sorted(set(rng.sample(choices, k=min(len(choices), rng.randint(1, 3)))))
     if q.type == "roles_present":
         return ["judge", "prosecutor", "defense", "clerk"]
     if q.type == "count":
-        return rng.randint(0, 90)
+        return _count(q, rng)
     return None  # free text stays empty in the demo
 
 
@@ -106,6 +205,8 @@ def _answers(
     level: str,
     rng: random.Random,
     habits: dict,
+    *,
+    after: bool,
     context: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     answers: dict[str, Any] = {}
@@ -115,10 +216,33 @@ def _answers(
         if q.key == "continued":
             answers[q.key] = "yes" if rng.random() < 0.12 else "no"
             continue
-        value = _value(q, definition, rng, habits)
+        value = _value(q, definition, rng, habits, after)
         if value is not None:
             answers[q.key] = value
     return answers
+
+
+def _slips(
+    answers: dict[str, Any], definition: ProtocolDefinition, rng: random.Random
+) -> dict[str, Any]:
+    """One observer's own record of shared answers: now and then a categorical answer noted
+    differently; what that hides is dropped, what it shows is left unanswered (as on a phone)."""
+    out = dict(answers)
+    for key, value in answers.items():
+        q = definition.question(key)
+        if q is None or q.type not in ("yes_no", "single_choice"):
+            continue
+        if rng.random() < SLIP:
+            others = [v for v in definition.allowed_values(q) if v != value]
+            if q.type == "yes_no":
+                others = [v for v in others if v != "not_observed"] or others
+            if others:
+                out[key] = rng.choice(others)
+    return {
+        key: value
+        for key, value in out.items()
+        if (q := definition.question(key)) is not None and definition.is_visible(q, out)
+    }
 
 
 def _observation(
@@ -129,10 +253,12 @@ def _observation(
     version_id: int,
     definition: ProtocolDefinition,
     court: str,
+    change_day: date,
 ) -> dict[str, Any]:
     """One observer's record of one sitting; the same sitting gives both observers the same
     hearings (same case numbers and order), with small differences in what each noted."""
     habits = JUDGE_HABITS.get(judge or "", DEFAULT_HABITS)
+    after = sitting.session_date >= change_day
     sitting_rng = random.Random(f"sitting-{sitting.session_date}-{sitting.courtroom}")
     own_rng = random.Random(f"observer-{observer.email}-{sitting.session_date}-{sitting.courtroom}")
     hearings = []
@@ -142,8 +268,12 @@ def _observation(
         turns = _script(shared, habits)
         if own_rng.random() < 0.2 and len(turns) > 3:  # an observer misses a short exchange
             del turns[own_rng.randint(1, len(turns) - 2)]
-        answers = _answers(definition, "hearing", random.Random(seed), habits)
-        if own_rng.random() < 0.15 and "safety_mentioned" in answers:
+        answers = _slips(
+            _answers(definition, "hearing", random.Random(seed), habits, after=after),
+            definition,
+            own_rng,
+        )
+        if own_rng.random() < 0.05 and "safety_mentioned" in answers:
             answers["safety_mentioned"] = "not_observed"
             answers.pop("safety_mentioned_by", None)
         start = datetime.combine(sitting.session_date, sitting.start_time or datetime.min.time())
@@ -159,7 +289,9 @@ def _observation(
                 "turns": turns,
             }
         )
-    session_answers = _answers(definition, "session", own_rng, habits)
+    session_answers = _answers(
+        definition, "session", random.Random(f"session-{sitting.id}"), habits, after=after
+    )
     edited = datetime.combine(sitting.session_date, datetime.min.time(), tzinfo=UTC) + timedelta(
         hours=15
     )
@@ -181,6 +313,26 @@ def _observation(
     }
 
 
+def _history_sittings(session: Session, today: date) -> None:
+    """The weekly demo calendars of the HISTORY_WEEKS before app.sessions.demo's (which
+    begin three weeks back), so the months and the before/after view have hearings."""
+    first = today - timedelta(weeks=3, days=today.weekday())
+    for week in range(HISTORY_WEEKS, 0, -1):
+        monday = first - timedelta(weeks=week)
+        for weekday, room, judge in HISTORY_CALENDARS:
+            sessions_service.find_or_create_court_session(
+                session=session,
+                court=DEMO_COURT,
+                courtroom=room,
+                session_date=monday + timedelta(days=weekday),
+                start_time=time(9, 0),
+                judge=judge,
+                calendar_type=CalendarType.sentencing,
+                created_by_id=None,
+            )
+    session.commit()
+
+
 def seed_observations(*, session: Session, settings: Settings, log: Callable[[str], None]) -> None:
     """Submitted observations of every past demo sitting, by one or two demo volunteers."""
     version = _latest_default_version(session)
@@ -191,6 +343,8 @@ def seed_observations(*, session: Session, settings: Settings, log: Callable[[st
     second = _second_observer(session, settings)
     definition = parse_definition(version.definition)
     today = date.today()
+    _history_sittings(session, today)
+    change_day = today - timedelta(weeks=CHANGE_WEEKS_AGO, days=today.weekday())
     sittings = session.exec(
         select(CourtSession, Judge.name)
         .join(Court, col(Court.id) == CourtSession.court_id)
@@ -209,6 +363,7 @@ def seed_observations(*, session: Session, settings: Settings, log: Callable[[st
                 version_id=version.id,  # type: ignore[arg-type]
                 definition=definition,
                 court=DEMO_COURT,
+                change_day=change_day,
             )
             (result,) = sync_service.ingest_batch(session=session, user=observer, items=[body])
             counts[result.result] = counts.get(result.result, 0) + 1
@@ -216,5 +371,6 @@ def seed_observations(*, session: Session, settings: Settings, log: Callable[[st
                 log(f"  observation refused: {result.reason} {result.errors[:3]}")
     session.commit()
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
-    log(f"  observations of {len(sittings)} past sittings ({summary}); second observer "
+    log(f"  observations of {len(sittings)} past sittings ({summary}); a bench card on firearm "
+        f"surrender from {change_day} (see Compare › Over time); second observer "
         f"{second.email} password: {SECOND_OBSERVER[2]}")  # fmt: skip

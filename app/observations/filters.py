@@ -14,7 +14,9 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError, field_validator, model_validator
 from sqlmodel import select
 
+from app.bounds import RowId
 from app.calibration.models import CalibrationExercise, ExerciseInvite
+from app.messages import labelled_message
 from app.observations.models import Hearing, Observation
 from app.protocols.models import ProtocolVersion
 from app.review.models import ObservationReview, ReviewState
@@ -24,13 +26,13 @@ from app.sessions.models import CourtSession
 class HearingFilter(BaseModel):
     date_from: date | None = None
     date_to: date | None = None
-    court_id: int | None = None
+    court_id: RowId | None = None
     courtroom: str | None = None
-    judge_id: int | None = None
+    judge_id: RowId | None = None
     calendar_type: str | None = None
-    protocol_id: int | None = None
-    protocol_version_id: int | None = None
-    observer_id: int | None = None
+    protocol_id: RowId | None = None
+    protocol_version_id: RowId | None = None
+    observer_id: RowId | None = None
     status: Literal["draft", "submitted"] | None = None
     # Only observations staff approved in review.
     approved_only: bool | None = None
@@ -60,7 +62,11 @@ class HearingFilter(BaseModel):
             except ValidationError as exc:
                 for err in exc.errors():
                     field = str(err["loc"][0]) if err["loc"] else ""
-                    msg = err["msg"].removeprefix("Value error, ")
+                    msg = (
+                        err["msg"].removeprefix("Value error, ")
+                        if err["type"] == "value_error"
+                        else labelled_message(err)
+                    )
                     if not field and ":" in msg:
                         field, msg = msg.split(":", 1)
                     field = field or "__all__"

@@ -218,8 +218,8 @@ class ObservationPair(SQLModel, table=True):
 
 class ObservationValue(SQLModel, table=True):
     """Per observation, hearing-level question and value: how many answer rows have it (a
-    tally of the hearing-level Answer rows; value_text as there, NULL for numbers and "none of
-    these")."""
+    tally of the hearing-level Answer rows; value_text and value_number as there: a number has
+    value_text NULL and its value_number, "none of these" both NULL)."""
 
     __tablename__ = "observation_value"
     # Counting per question and value reads this index in order (no sort).
@@ -237,6 +237,7 @@ class ObservationValue(SQLModel, table=True):
     )
     question_key: str = Field(max_length=64)
     value_text: str | None = None
+    value_number: float | None = None
     answers: int
 
 

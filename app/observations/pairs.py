@@ -11,6 +11,7 @@ rater in the same place.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
@@ -52,10 +53,8 @@ def pair_figures(
     if not matched:
         return None
     tallies: dict[str, dict[tuple[str, str], int]] = {}
-    distance, scripts = 0.0, 0
-    # In a fixed order: the distances are summed as floats, and a set's order of strings
-    # changes from process to process (hash randomisation).
-    for key in sorted(matched, key=lambda k: (k[0], str(k[1]))):
+    distances: list[float] = []
+    for key in matched:
         (script_a, answers_a), (script_b, answers_b) = mine[key], theirs[key]
         for question in keys:
             a, b = comparable(answers_a.get(question)), comparable(answers_b.get(question))
@@ -63,17 +62,19 @@ def pair_figures(
                 counts = tallies.setdefault(question, {})
                 counts[a, b] = counts.get((a, b), 0) + 1
         if script_a and script_b:
-            distance += stats.normalised_edit_distance(
-                stats.parse_script_key(script_a), stats.parse_script_key(script_b)
+            distances.append(
+                stats.normalised_edit_distance(
+                    stats.parse_script_key(script_a), stats.parse_script_key(script_b)
+                )
             )
-            scripts += 1
     return {
         "hearings": len(matched),
         "tallies": {
             q: [[a, b, n] for (a, b), n in sorted(counts.items())] for q, counts in tallies.items()
         },
-        "distance_sum": distance,
-        "scripts": scripts,
+        # fsum: the same sum whatever order the set of matched hearings comes in
+        "distance_sum": math.fsum(distances),
+        "scripts": len(distances),
     }
 
 

@@ -66,7 +66,13 @@ def _driver_insert(
 ANSWER_COLUMNS = ("observation_id", "hearing_id", "question_key", "value_text", "value_number")
 TURN_COLUMNS = ("hearing_id", "seq", "role", "start_ms", "end_ms")
 SPEAKER_COLUMNS = ("hearing_id", "role", "turn_count", "talk_ms")
-OBSERVATION_VALUE_COLUMNS = ("observation_id", "question_key", "value_text", "answers")
+OBSERVATION_VALUE_COLUMNS = (
+    "observation_id",
+    "question_key",
+    "value_text",
+    "value_number",
+    "answers",
+)
 
 
 def speaker_codes(connection: sa.Connection, roles: Collection[str]) -> dict[str, str]:
@@ -128,10 +134,10 @@ def rebuild_summaries(connection: sa.Connection) -> None:
     for table in SUMMARY_TABLES:
         connection.execute(sa.delete(table))
     connection.exec_driver_sql(
-        """INSERT INTO observation_value (observation_id, question_key, value_text, answers)
-        SELECT observation_id, question_key, value_text, COUNT(*)
+        f"""INSERT INTO observation_value ({", ".join(OBSERVATION_VALUE_COLUMNS)})
+        SELECT observation_id, question_key, value_text, value_number, COUNT(*)
         FROM answer WHERE hearing_id IS NOT NULL
-        GROUP BY observation_id, question_key, value_text"""
+        GROUP BY observation_id, question_key, value_text, value_number"""
     )
     absent_by_version = {
         version_id: parse_definition(document).absent_values()
@@ -346,7 +352,8 @@ def write_current_rows(
     speakers: list[tuple] = []
     figures = _Summary(absent_values)
     codes = speaker_codes(session.connection(), {t.role for h in hearings for t in h.turns})
-    values: dict[tuple[str, str | None], int] = {}  # (question key, value) → answer rows
+    # (question key, value text, value number) → answer rows
+    values: dict[tuple[str, str | None, float | None], int] = {}
     if session_answers:
         answers.extend(
             tuple(r.values())
@@ -377,8 +384,8 @@ def write_current_rows(
             for r in answer_rows(hearing.answers, observation_id=obs_db, hearing_id=hearing_db)
         ]
         answers.extend(rows)
-        for _, _, key, value, _ in rows:
-            values[key, value] = values.get((key, value), 0) + 1
+        for _, _, key, value, number in rows:
+            values[key, value, number] = values.get((key, value, number), 0) + 1
             figures.add_answer(hearing_db, key, value)
         figures.hearings += 1
         figures.talk_ms += summary.talk_ms
@@ -412,5 +419,5 @@ def write_current_rows(
         session,
         observation_value_table,
         OBSERVATION_VALUE_COLUMNS,
-        [(obs_db, key, value, n) for (key, value), n in values.items()],
+        [(obs_db, key, value, number, n) for (key, value, number), n in values.items()],
     )

@@ -28,6 +28,8 @@ from pydantic import (
     ValidationError,
 )
 
+from app.messages import labelled_message
+
 QuestionType = Literal[
     "single_choice",
     "multi_choice",
@@ -57,6 +59,7 @@ CHOICE_TYPES = frozenset({"single_choice", "multi_choice"})
 CATEGORICAL_TYPES = frozenset({"single_choice", "yes_no"})
 TEXT_TYPES = frozenset({"short_text", "long_text"})
 NUMERIC_TYPES = frozenset({"number", "count"})
+MAX_EXACT_NUMBER = 2**53 - 1  # the largest whole number a double (the answer column) holds exactly
 LEVEL_WORDS = {"session": "once per sitting", "hearing": "once per hearing"}
 
 SLUG_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -67,6 +70,10 @@ Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 QuestionKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=64)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Colour = Annotated[str, StringConstraints(pattern=COLOUR_PATTERN)]
+# NaN, Infinity and 1e400 (read as infinity) cannot bound an answer, nor be stored as JSON.
+FiniteNumber = Annotated[
+    float, Field(allow_inf_nan=False, ge=-MAX_EXACT_NUMBER, le=MAX_EXACT_NUMBER)
+]
 
 
 def _scalar(value: Any) -> Any:
@@ -144,8 +151,8 @@ class Question(_Model):
     choices: list[Choice] = Field(default_factory=list)
     tags: list[Tag] = Field(default_factory=list)
     roles: list[TimelineRole] = Field(default_factory=list)
-    min: float | None = None
-    max: float | None = None
+    min: FiniteNumber | None = None
+    max: FiniteNumber | None = None
     max_length: Annotated[int, Field(ge=1)] | None = None
     translations: dict[LanguageCode, QuestionText] = Field(default_factory=dict)
 
@@ -357,19 +364,6 @@ def _loc(parts: tuple[int | str, ...]) -> str:
     return out
 
 
-_PYDANTIC_MESSAGES = {
-    "missing": "This field is required.",
-    "string_too_short": "This cannot be empty.",
-    "string_type": "Expected text.",
-    "bool_type": "Expected true or false.",
-    "list_type": "Expected a list.",
-    "int_type": "Expected a whole number.",
-    "float_type": "Expected a number.",
-    "model_type": "Expected an object ({…}).",
-    "dict_type": "Expected an object ({…}).",
-}
-
-
 def from_pydantic_error(error: Any) -> FieldError:
     """A pydantic error as a FieldError with a plain-language message and a dotted location."""
     return _from_pydantic(error)
@@ -386,19 +380,13 @@ def _from_pydantic(error: Any) -> FieldError:
             msg = "Write the language as a code such as en, es or pt-BR."
         else:
             msg = "Use lowercase letters, digits and underscores, starting with a letter (e.g. victim_present)."
-    elif kind == "string_too_long":
-        msg = f"Keep this to {ctx.get('max_length')} characters or fewer."
     elif kind == "extra_forbidden":
         msg = f"Unknown field '{parts[-1]}'."
-    elif kind == "greater_than_equal":
-        msg = f"Should be at least {ctx.get('ge')}."
-    elif kind == "literal_error":
-        msg = f"Should be {ctx.get('expected')}."
     elif kind == "value_error":
         msg = str(ctx.get("error", error["msg"])).rstrip(".") + "."
         msg = msg[0].upper() + msg[1:]
     else:
-        msg = _PYDANTIC_MESSAGES.get(kind, error["msg"])
+        msg = labelled_message(error)
     return FieldError(_loc(parts), msg)
 
 
@@ -841,8 +829,12 @@ def _answer_problem(
         if qtype == "count":
             if not _is_int(value) or value < 0:
                 return f"Expected a whole number, 0 or more; got {value!r}."
-        elif not (_is_int(value) or isinstance(value, float)) or not math.isfinite(value):
+        elif not (_is_int(value) or isinstance(value, float)) or (
+            isinstance(value, float) and not math.isfinite(value)
+        ):
             return f"Expected a number; got {value!r}."
+        if abs(value) > MAX_EXACT_NUMBER:  # stored as a double: beyond this it is not kept exactly
+            return f"Too large: at most {MAX_EXACT_NUMBER:,} either side of 0."
         if question.min is not None and value < question.min:
             return f"Must be at least {_num(question.min)}."
         if question.max is not None and value > question.max:

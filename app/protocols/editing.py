@@ -6,6 +6,7 @@ a whole and stores nothing when there is a problem.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -187,6 +188,9 @@ def _number(form: dict[str, str], name: str, errors: dict[str, str]) -> float | 
         value = float(raw)
     except ValueError:
         errors[name] = "Enter a number."
+        return None
+    if not math.isfinite(value):  # "nan", "inf", "1e400"
+        errors[name] = "Enter a finite number."
         return None
     return int(value) if value.is_integer() else value
 

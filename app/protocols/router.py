@@ -14,6 +14,7 @@ from sqlmodel import Session
 from app.audit.service import record_audit
 from app.auth.models import User
 from app.auth.router import client_address
+from app.bounds import RowId
 from app.db import SessionDep
 from app.deps import TrainerUser
 from app.protocols import editing
@@ -178,7 +179,7 @@ async def import_protocol(
 
 @router.get("/{protocol_id}", name="protocols:detail")
 def protocol_detail(
-    request: Request, session: SessionDep, user: TrainerUser, protocol_id: int
+    request: Request, session: SessionDep, user: TrainerUser, protocol_id: RowId
 ) -> Response:
     summary = protocol_service.get_protocol(session=session, protocol_id=protocol_id)
     return _redirect(request, "protocols:version", version_id=summary.latest.id)
@@ -186,7 +187,7 @@ def protocol_detail(
 
 @router.get("/versions/{version_id}", name="protocols:version")
 def version_page(
-    request: Request, session: SessionDep, user: TrainerUser, version_id: int
+    request: Request, session: SessionDep, user: TrainerUser, version_id: RowId
 ) -> Response:
     return _version_page(
         request, session, protocol_service.get_version(session=session, version_id=version_id)
@@ -194,7 +195,9 @@ def version_page(
 
 
 @router.get("/versions/{version_id}/preview", name="protocols:preview")
-def preview(request: Request, session: SessionDep, user: TrainerUser, version_id: int) -> Response:
+def preview(
+    request: Request, session: SessionDep, user: TrainerUser, version_id: RowId
+) -> Response:
     version = protocol_service.get_version(session=session, version_id=version_id)
     summary = protocol_service.get_protocol(session=session, protocol_id=version.protocol_id)
     return render(
@@ -206,7 +209,7 @@ def preview(request: Request, session: SessionDep, user: TrainerUser, version_id
 
 @router.get("/versions/{version_id}/export.json", name="protocols:export")
 def export_json(
-    request: Request, session: SessionDep, user: TrainerUser, version_id: int
+    request: Request, session: SessionDep, user: TrainerUser, version_id: RowId
 ) -> Response:
     version = protocol_service.get_version(session=session, version_id=version_id)
     summary = protocol_service.get_protocol(session=session, protocol_id=version.protocol_id)
@@ -221,7 +224,7 @@ def export_json(
 
 @router.get("/versions/{version_id}/export.xlsx", name="protocols:export_xlsform")
 def export_xlsform(
-    request: Request, session: SessionDep, user: TrainerUser, version_id: int
+    request: Request, session: SessionDep, user: TrainerUser, version_id: RowId
 ) -> Response:
     version = protocol_service.get_version(session=session, version_id=version_id)
     summary = protocol_service.get_protocol(session=session, protocol_id=version.protocol_id)
@@ -239,8 +242,8 @@ def diff_page(
     request: Request,
     session: SessionDep,
     user: TrainerUser,
-    version_id: int,
-    against: int | None = None,
+    version_id: RowId,
+    against: RowId | None = None,
 ) -> Response:
     version = protocol_service.get_version(session=session, version_id=version_id)
     summary = protocol_service.get_protocol(session=session, protocol_id=version.protocol_id)
@@ -287,7 +290,9 @@ def _audit_life_cycle(
 
 
 @router.post("/versions/{version_id}/publish", name="protocols:publish")
-def publish(request: Request, session: SessionDep, user: TrainerUser, version_id: int) -> Response:
+def publish(
+    request: Request, session: SessionDep, user: TrainerUser, version_id: RowId
+) -> Response:
     version = protocol_service.get_version(session=session, version_id=version_id)
     was = version.status
     version = protocol_service.publish(session=session, version=version)
@@ -301,7 +306,7 @@ def publish(request: Request, session: SessionDep, user: TrainerUser, version_id
 
 
 @router.post("/versions/{version_id}/retire", name="protocols:retire")
-def retire(request: Request, session: SessionDep, user: TrainerUser, version_id: int) -> Response:
+def retire(request: Request, session: SessionDep, user: TrainerUser, version_id: RowId) -> Response:
     version = protocol_service.retire(
         session=session,
         version=protocol_service.get_version(session=session, version_id=version_id),
@@ -313,7 +318,7 @@ def retire(request: Request, session: SessionDep, user: TrainerUser, version_id:
 
 @router.post("/versions/{version_id}/new-draft", name="protocols:new_draft")
 def new_draft(
-    request: Request, session: SessionDep, user: TrainerUser, version_id: int
+    request: Request, session: SessionDep, user: TrainerUser, version_id: RowId
 ) -> Response:
     source = protocol_service.get_version(session=session, version_id=version_id)
     draft = protocol_service.new_draft(session=session, version=source, created_by_id=user.id)
@@ -322,7 +327,9 @@ def new_draft(
 
 
 @router.post("/versions/{version_id}/discard", name="protocols:discard")
-def discard(request: Request, session: SessionDep, user: TrainerUser, version_id: int) -> Response:
+def discard(
+    request: Request, session: SessionDep, user: TrainerUser, version_id: RowId
+) -> Response:
     version = protocol_service.get_version(session=session, version_id=version_id)
     protocol_id = version.protocol_id
     protocol_service.discard_draft(session=session, version=version)
@@ -339,7 +346,7 @@ def discard(request: Request, session: SessionDep, user: TrainerUser, version_id
 
 
 def _apply(
-    request: Request, session: SessionDep, version_id: int, change: editing.Change, done: str
+    request: Request, session: SessionDep, version_id: RowId, change: editing.Change, done: str
 ) -> Response:
     version = protocol_service.get_version(session=session, version_id=version_id)
     try:
@@ -360,7 +367,7 @@ async def _form(request: Request) -> dict[str, str]:
 
 @router.post("/versions/{version_id}/sections", name="protocols:section_add")
 async def add_section(
-    request: Request, session: SessionDep, user: TrainerUser, version_id: int
+    request: Request, session: SessionDep, user: TrainerUser, version_id: RowId
 ) -> Response:
     form = await _form(request)
     try:
@@ -379,7 +386,7 @@ async def add_section(
 
 @router.post("/versions/{version_id}/sections/{section_key}", name="protocols:section_update")
 async def update_section(
-    request: Request, session: SessionDep, user: TrainerUser, version_id: int, section_key: str
+    request: Request, session: SessionDep, user: TrainerUser, version_id: RowId, section_key: str
 ) -> Response:
     form = await _form(request)
     try:
@@ -400,7 +407,7 @@ async def update_section(
     "/versions/{version_id}/sections/{section_key}/delete", name="protocols:section_delete"
 )
 def delete_section(
-    request: Request, session: SessionDep, user: TrainerUser, version_id: int, section_key: str
+    request: Request, session: SessionDep, user: TrainerUser, version_id: RowId, section_key: str
 ) -> Response:
     return _apply(
         request, session, version_id, editing.remove_section(section_key), "Section removed."
@@ -412,7 +419,7 @@ def move_section(
     request: Request,
     session: SessionDep,
     user: TrainerUser,
-    version_id: int,
+    version_id: RowId,
     section_key: str,
     direction: Annotated[str, Form()] = "down",
 ) -> Response:
@@ -465,7 +472,7 @@ def _question_form_page(
     "/versions/{version_id}/sections/{section_key}/questions/new", name="protocols:question_new"
 )
 def new_question(
-    request: Request, session: SessionDep, user: TrainerUser, version_id: int, section_key: str
+    request: Request, session: SessionDep, user: TrainerUser, version_id: RowId, section_key: str
 ) -> Response:
     version = protocol_service.get_version(session=session, version_id=version_id)
     return _question_form_page(
@@ -481,7 +488,7 @@ def new_question(
 
 @router.get("/versions/{version_id}/questions/{question_key}", name="protocols:question_edit")
 def edit_question(
-    request: Request, session: SessionDep, user: TrainerUser, version_id: int, question_key: str
+    request: Request, session: SessionDep, user: TrainerUser, version_id: RowId, question_key: str
 ) -> Response:
     version = protocol_service.get_version(session=session, version_id=version_id)
     try:
@@ -504,7 +511,7 @@ def edit_question(
 async def _save_question(
     request: Request,
     session: SessionDep,
-    version_id: int,
+    version_id: RowId,
     section_key: str,
     question_key: str | None,
 ) -> Response:
@@ -556,14 +563,14 @@ async def _save_question(
     "/versions/{version_id}/sections/{section_key}/questions", name="protocols:question_add"
 )
 async def add_question(
-    request: Request, session: SessionDep, user: TrainerUser, version_id: int, section_key: str
+    request: Request, session: SessionDep, user: TrainerUser, version_id: RowId, section_key: str
 ) -> Response:
     return await _save_question(request, session, version_id, section_key, None)
 
 
 @router.post("/versions/{version_id}/questions/{question_key}", name="protocols:question_update")
 async def update_question(
-    request: Request, session: SessionDep, user: TrainerUser, version_id: int, question_key: str
+    request: Request, session: SessionDep, user: TrainerUser, version_id: RowId, question_key: str
 ) -> Response:
     version = protocol_service.get_version(session=session, version_id=version_id)
     try:
@@ -579,7 +586,7 @@ async def update_question(
     "/versions/{version_id}/questions/{question_key}/delete", name="protocols:question_delete"
 )
 def delete_question(
-    request: Request, session: SessionDep, user: TrainerUser, version_id: int, question_key: str
+    request: Request, session: SessionDep, user: TrainerUser, version_id: RowId, question_key: str
 ) -> Response:
     return _apply(
         request, session, version_id, editing.remove_question(question_key), "Question removed."
@@ -591,7 +598,7 @@ def move_question(
     request: Request,
     session: SessionDep,
     user: TrainerUser,
-    version_id: int,
+    version_id: RowId,
     question_key: str,
     direction: Annotated[str, Form()] = "down",
 ) -> Response:

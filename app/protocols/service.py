@@ -16,6 +16,7 @@ from sqlmodel import Session, col, func, select
 
 from app.db import utcnow
 from app.errors import DomainError, NotFound
+from app.json_input import JsonRefused, load_json
 from app.protocols.definition import (
     DefinitionDiff,
     DefinitionInvalid,
@@ -356,19 +357,10 @@ def import_document(
     was asked), or the draft holds this very definition already."""
     errors: list[FieldError] = []
     try:
-        doc = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
+        doc = load_json(raw)
+    except JsonRefused as exc:
         raise DefinitionRejected(
-            [FieldError("file", "The file is not UTF-8 text.")], "The upload could not be read."
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise DefinitionRejected(
-            [
-                FieldError(
-                    "file", f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-                )
-            ],
-            "The upload could not be read.",
+            [FieldError("file", exc.message)], "The upload could not be read."
         ) from None
     if not isinstance(doc, dict):
         raise DefinitionRejected(

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app.bounds import RowId
 from app.db import SessionDep
 from app.deps import Public, SettingsDep, TrainerUser, VolunteerUser
 from app.errors import NotFound
@@ -77,7 +78,7 @@ def declare(
 
 @router.post("/my/conflicts/{conflict_id}/withdraw", name="scheduling:withdraw")
 def withdraw(
-    request: Request, session: SessionDep, user: VolunteerUser, conflict_id: int
+    request: Request, session: SessionDep, user: VolunteerUser, conflict_id: RowId
 ) -> Response:
     scheduling_service.withdraw_conflict(
         session=session,
@@ -112,7 +113,7 @@ def signups(request: Request, session: SessionDep, user: VolunteerUser) -> Respo
 
 @router.post("/my/signups/{court_session_id}", name="scheduling:sign_up")
 def sign_up(
-    request: Request, session: SessionDep, user: VolunteerUser, court_session_id: int
+    request: Request, session: SessionDep, user: VolunteerUser, court_session_id: RowId
 ) -> Response:
     try:
         scheduling_service.sign_up(
@@ -170,7 +171,7 @@ def open_signup(
     request: Request,
     session: SessionDep,
     user: TrainerUser,
-    court_session_id: int,
+    court_session_id: RowId,
     places: Text = "",
     protocol_version_id: Text = "",
 ) -> Response:
@@ -187,7 +188,7 @@ def open_signup(
 
 @router.post("/sessions/{court_session_id}/signup/close", name="scheduling:close_signup")
 def close_signup(
-    request: Request, session: SessionDep, user: TrainerUser, court_session_id: int
+    request: Request, session: SessionDep, user: TrainerUser, court_session_id: RowId
 ) -> Response:
     scheduling_service.close_signup(session=session, court_session_id=court_session_id)
     flash(request, "Sign-up closed; who signed up stays assigned.", "info")

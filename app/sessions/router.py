@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.routing import NoMatchFound
 
+from app.bounds import RowId
 from app.db import SessionDep
 from app.deps import TrainerUser, VolunteerUser
 from app.review import service as review_service
@@ -258,7 +259,7 @@ def volunteers(request: Request, session: SessionDep, user: TrainerUser) -> Resp
 
 @router.get("/sessions/volunteers/{volunteer_id}", name="sessions:volunteer")
 def volunteer_page(
-    request: Request, session: SessionDep, user: TrainerUser, volunteer_id: int
+    request: Request, session: SessionDep, user: TrainerUser, volunteer_id: RowId
 ) -> Response:
     person = sessions_service.get_person(session=session, user_id=volunteer_id)
     return render(
@@ -283,7 +284,7 @@ def volunteer_page(
 def _detail_page(
     request: Request,
     session: SessionDep,
-    court_session_id: int,
+    court_session_id: RowId,
     *,
     form: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
@@ -330,7 +331,7 @@ def _detail_page(
 
 @router.get("/sessions/{court_session_id}", name="sessions:detail")
 def session_detail(
-    request: Request, session: SessionDep, user: TrainerUser, court_session_id: int
+    request: Request, session: SessionDep, user: TrainerUser, court_session_id: RowId
 ) -> Response:
     return _detail_page(request, session, court_session_id)
 
@@ -340,7 +341,7 @@ def assign(
     request: Request,
     session: SessionDep,
     user: TrainerUser,
-    court_session_id: int,
+    court_session_id: RowId,
     volunteer_ids: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
     protocol_version_id: Text = "",
 ) -> Response:
@@ -374,7 +375,7 @@ def assign(
 
 @router.post("/assignments/{assignment_id}/cancel", name="sessions:cancel")
 def cancel(
-    request: Request, session: SessionDep, user: TrainerUser, assignment_id: int
+    request: Request, session: SessionDep, user: TrainerUser, assignment_id: RowId
 ) -> Response:
     assignment = sessions_service.cancel_assignment(session=session, assignment_id=assignment_id)
     flash(request, "Assignment cancelled.", "info")
@@ -386,7 +387,7 @@ def reassign(
     request: Request,
     session: SessionDep,
     user: TrainerUser,
-    assignment_id: int,
+    assignment_id: RowId,
     volunteer_id: Text = "",
 ) -> Response:
     target = int(volunteer_id) if volunteer_id.strip().isdigit() else None

@@ -7,15 +7,16 @@ behalf of the observer they pick. Every record gets its own result, as in a sync
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from app.auth.models import Role, User
+from app.bounds import INT32_MAX
 from app.db import SessionDep
 from app.deps import allow
+from app.json_input import JsonRefused, load_json
 from app.sessions import service as sessions_service
 from app.sync import service as sync_service
 from app.templating import render
@@ -68,7 +69,11 @@ async def import_backup(
     errors: dict[str, str] = {}
     owner = user
     if user.role == Role.admin:
-        chosen = session.get(User, int(observer_id)) if observer_id.isdigit() else None
+        chosen = (
+            session.get(User, int(observer_id))
+            if observer_id.isascii() and observer_id.isdigit() and int(observer_id) <= INT32_MAX
+            else None
+        )
         if chosen is None or chosen.role not in (Role.volunteer, Role.trainer):
             errors["observer_id"] = "Choose whose observations these are."
         else:
@@ -81,9 +86,9 @@ async def import_backup(
         errors["file"] = "The file is larger than 20 MB; this is not a Courtwatch backup."
     else:
         try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            errors["file"] = f"This file is not a Courtwatch backup: it is not valid JSON ({exc})."
+            data = load_json(raw)
+        except JsonRefused as exc:
+            errors["file"] = f"This file is not a Courtwatch backup: it is {exc.reason}."
         else:
             if not isinstance(data, dict) or not isinstance(data.get("observations"), list):
                 errors["file"] = (

@@ -7,13 +7,11 @@ request. Its schema is still published in the OpenAPI document (`openapi_extra`)
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -23,7 +21,9 @@ from app.csrf import csrf_token
 from app.db import SessionDep, utcnow
 from app.deps import AnyUser, VolunteerUser
 from app.errors import DomainError, NotFound
+from app.json_input import JsonRefused, load_json
 from app.observations import service as observations_service
+from app.observations.models import ObservationStatus
 from app.protocols.definition import ProtocolDefinition, parse_definition
 from app.protocols.models import Protocol, ProtocolVersion, VersionStatus
 from app.sessions import service as sessions_service
@@ -38,14 +38,33 @@ router = APIRouter(prefix="/api/v1", tags=["sync"])
 STAFF_ROLES = {Role.trainer, Role.organizer, Role.admin}
 
 
-class BatchIn(BaseModel):
-    """What the phone sends: whole observations, each checked on its own."""
+BATCH_DEFS: dict[str, Any] = ObservationIn.model_json_schema(
+    ref_template="#/components/schemas/{model}"
+).pop("$defs", {})
+BATCH_DEFS["ObservationIn"] = {
+    k: v
+    for k, v in ObservationIn.model_json_schema(ref_template="#/components/schemas/{model}").items()
+    if k != "$defs"
+}
 
-    observations: list[ObservationIn] = Field(max_length=10_000)
 
-
-_BATCH_SCHEMA = BatchIn.model_json_schema(ref_template="#/components/schemas/{model}")
-_BATCH_DEFS = _BATCH_SCHEMA.pop("$defs", {})
+def batch_request_schema(*, max_items: int) -> dict[str, Any]:
+    """The batch body as the server takes it. An item that does not match ObservationIn is not
+    refused with the batch: it comes back as an `invalid` result with field-level errors, so
+    the items are documented as ObservationIn or any other value."""
+    return {
+        "title": "BatchIn",
+        "type": "object",
+        "required": ["observations"],
+        "properties": {
+            "observations": {
+                "type": "array",
+                "maxItems": max_items,
+                "description": "Whole observations (ObservationIn); each gets its own result.",
+                "items": {"anyOf": [{"$ref": "#/components/schemas/ObservationIn"}, {}]},
+            }
+        },
+    }
 
 
 class PayloadTooLarge(DomainError):
@@ -66,15 +85,23 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _require_json(request: Request) -> None:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise DomainError(
+            "Send the batch as JSON, with the header Content-Type: application/json.",
+            errors=[{"loc": "content-type", "msg": "Expected application/json."}],
+            status_code=415,
+        )
+
+
 def _parse_batch(body: bytes, max_items: int) -> list[Any]:
     try:
-        data = json.loads(body)
-    except UnicodeDecodeError:
-        raise DomainError("The body is not UTF-8 text.", status_code=422) from None
-    except json.JSONDecodeError as exc:
+        data = load_json(body)
+    except JsonRefused as exc:
         raise DomainError(
-            f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
-            errors=[{"loc": "body", "msg": exc.msg}],
+            f"The body is {exc.reason}.",
+            errors=[{"loc": "body", "msg": exc.message}],
             status_code=422,
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("observations"), list):
@@ -97,20 +124,11 @@ def _parse_batch(body: bytes, max_items: int) -> list[Any]:
     name="sync:batch",
     response_model=BatchOut,
     summary="Send whole observations; one result per observation",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": _BATCH_SCHEMA}},
-        }
-    },
-    responses={
-        413: {"description": "Body or batch over the configured limit"},
-        422: {"description": "Not JSON, or not an object with a list of observations"},
-        503: {"description": "The store stayed busy after every replay; nothing was stored"},
-    },
+    # The request body and the error answers are described in app/openapi.py.
 )
 async def send_batch(request: Request, user: VolunteerUser, session: SessionDep) -> BatchOut:
     settings = request.app.state.settings
+    _require_json(request)
     body = await _read_body(request, settings.sync_max_body_bytes)
     items = _parse_batch(body, settings.sync_max_items)
     # The database work runs in a worker thread: the event loop keeps serving other phones.
@@ -203,15 +221,12 @@ def offline_pack(
 
 @router.get("/observations", name="sync:observations", summary="Observations, newest edits first")
 def list_observations(
-    user: AnyUser, session: SessionDep, status: str | None = None, limit: int = 100
+    user: AnyUser,
+    session: SessionDep,
+    status: ObservationStatus | None = None,
+    limit: Annotated[int, Query(description="At most this many (1 to 500).")] = 100,
 ) -> dict[str, Any]:
     """A volunteer's own observations; staff see everyone's."""
-    if status is not None and status not in ("draft", "submitted"):
-        raise DomainError(
-            "status must be draft or submitted.",
-            errors=[{"loc": "status", "msg": "Expected draft or submitted."}],
-            status_code=422,
-        )
     limit = max(1, min(limit, 500))
     observer = None if user.role in STAFF_ROLES else user.id
     found = observations_service.list_observations_for(
@@ -235,7 +250,7 @@ def list_observations(
 
 
 @router.get(
-    "/observations/{observation_id}",
+    "/observations/{observation_id:uuid}",
     name="sync:observation",
     summary="One observation, whole",
 )
@@ -253,22 +268,6 @@ def get_observation(
 @router.get("/openapi.json", name="sync:openapi", include_in_schema=False)
 def openapi_document(request: Request, user: AnyUser) -> dict[str, Any]:
     """The API's OpenAPI document (the JSON routes only)."""
-    return api_openapi(request.app)
+    from app.openapi import build_openapi
 
-
-def api_openapi(app: FastAPI) -> dict[str, Any]:
-    from fastapi.openapi.utils import get_openapi
-
-    document = get_openapi(
-        title=app.title,
-        version=app.version,
-        summary=app.summary,
-        routes=app.routes,
-    )
-    document["paths"] = {
-        path: item for path, item in document.get("paths", {}).items() if path.startswith("/api/")
-    }
-    schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    for name, schema in _BATCH_DEFS.items():
-        schemas.setdefault(name, schema)
-    return document
+    return build_openapi(request.app, api_only=True)

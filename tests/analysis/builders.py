@@ -134,3 +134,13 @@ def send_observation(
     result = response.json()["results"][0]
     assert result["result"] == "created", result
     return observation_id
+
+
+def scope_of(db: Any, f: Any = None, *, min_n: int = 10) -> tuple[Any, Any]:
+    """The comparison's scope and protocols for a filter (everything by default)."""
+    from app.analysis.scope import make_scope, set_protocols
+    from app.observations.filters import HearingFilter
+
+    db.expire_all()
+    scope = make_scope(session=db, f=f or HearingFilter(), min_n=min_n)
+    return scope, set_protocols(session=db, scope=scope)

@@ -12,11 +12,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from app.analysis import service as analysis_service
+from app.analysis.agreement import Agreement, agreement
 from app.observations.filters import HearingFilter
 from app.observations.models import Observation, ObservationPair, ObservationSummary
 from app.observations.store import rebuild_summaries
-from tests.analysis.builders import comparison_definition, hearing
+from tests.analysis.builders import comparison_definition, hearing, scope_of
 from tests.analysis.conftest import COURT_A, COURT_B
 from tests.protocols.factories import published_protocol
 
@@ -71,15 +71,13 @@ def two_observers(db, client_for):
     return version, ids, clients
 
 
-def _agreement(db, f: HearingFilter | None = None) -> analysis_service.Agreement:
-    f = f or HearingFilter()
-    db.expire_all()
-    return analysis_service.agreement(
-        session=db, f=f, protocols=analysis_service.set_protocols(session=db, f=f)
-    )
+def _agreement(db, f: HearingFilter | None = None) -> Agreement:
+    # The observations here are drafts (so that they can be edited): the filter asks for them.
+    scope, protocols = scope_of(db, f or HearingFilter(status="draft"))
+    return agreement(session=db, scope=scope, protocols=protocols)
 
 
-def _figures(a: analysis_service.Agreement) -> tuple[Any, ...]:
+def _figures(a: Agreement) -> tuple[Any, ...]:
     return (
         a.matched_count,
         a.script_distance,
@@ -87,7 +85,7 @@ def _figures(a: analysis_service.Agreement) -> tuple[Any, ...]:
     )
 
 
-def _from_hearings(db) -> analysis_service.Agreement:
+def _from_hearings(db) -> Agreement:
     """The same figures worked out from the hearings (pairs not trusted)."""
     db.execute(sa.update(ObservationSummary).values(paired=False))
     db.commit()
@@ -103,8 +101,8 @@ def test_pairs_give_the_figures_worked_out_from_the_hearings(db, two_observers):
     figures = _figures(paired)
     assert figures[0] == 2
     assert dict((q[0], q[1:]) for q in figures[2]) == {
-        "safety_mentioned": (2, 0.5, 0.0, "Cohen"),
-        "nco": (2, 1.0, 1.0, "Cohen"),
+        "safety_mentioned": (2, 0.5, 0.0, "Cohen (2 observers)"),
+        "nco": (2, 1.0, 1.0, "Cohen (2 observers)"),
     }
     assert figures[1] == pytest.approx(0.0)
     worked_out = _from_hearings(db)
@@ -134,7 +132,7 @@ def test_moving_to_another_sitting_drops_the_pair(db, two_observers):
 def test_a_filter_leaving_one_observation_out_uses_no_pair(db, two_observers):
     _, ids, _ = two_observers
     first = db.get(Observation, uuid.UUID(ids[0]))
-    a = _agreement(db, HearingFilter(observer_id=first.observer_id))
+    a = _agreement(db, HearingFilter(observer_id=first.observer_id, status="draft"))
     assert a.matched_count == 0 and a.questions == []
 
 

@@ -208,9 +208,10 @@ def test_cohen_kappa_worse_than_chance():
     assert stats.cohen_kappa([("yes", "no"), ("no", "yes")]) == pytest.approx(-1.0)
 
 
-def test_cohen_kappa_when_both_raters_use_one_category():
-    # po = 1, pe = 1·1 = 1: κ = 0/0, reported as 1.0 (documented)
-    assert stats.cohen_kappa([("yes", "yes")] * 4) == 1.0
+def test_cohen_kappa_when_both_raters_use_one_category_is_undefined():
+    # po = 1, pe = 1·1 = 1: κ = 0/0 — undefined, never a perfect score
+    assert stats.cohen_kappa([("yes", "yes")] * 4) is None
+    assert stats.percent_agreement([("yes", "yes")] * 4) == 1.0
 
 
 def test_cohen_kappa_undefined_without_pairs():
@@ -260,17 +261,42 @@ def test_fleiss_kappa_perfect_agreement():
     assert stats.kappa(ratings) == 1.0
 
 
-def test_fleiss_kappa_when_every_rater_uses_one_category():
-    # P̄ = 1 and P̄e = 1² = 1: κ = 0/0, reported as 1.0 like cohen_kappa
-    assert stats.fleiss_kappa([["yes"] * 3] * 5) == 1.0
+def test_fleiss_kappa_when_every_rater_uses_one_category_is_undefined():
+    # P̄ = 1 and P̄e = 1² = 1: κ = 0/0, undefined like cohen_kappa's
+    assert stats.fleiss_kappa([["yes"] * 3] * 5) is None
 
 
-def test_fleiss_kappa_uses_the_modal_rater_count():
-    # three items with 3 ratings, one with 2, one with 4: only the 3-rating items count.
-    # those: (a a a), (b b b), (a b b)
-    # Σ n_ij² = 9 + 9 + (1 + 4) = 23; N·n = 9 → P̄ = (23 − 9) / (9 · 2) = 14/18 = 7/9
-    # totals a = 4, b = 5 → P̄e = (16 + 25) / 81 = 41/81
-    # κ = (7/9 − 41/81) / (1 − 41/81) = (22/81) / (40/81) = 0.55
+# Gwet (2014), irrCAC's data set cac.raw4raters: 12 units, 4 raters, some ratings missing
+# (unit 12 has one rating only). The package's documentation gives, for fleiss.kappa.raw:
+# pa = 0.8181818, pe = 0.2387153, κ = 0.76117.
+CAC_RAW4RATERS = [
+    ["a", "a", None, "a"],
+    ["b", "b", "c", "b"],
+    ["c", "c", "c", "c"],
+    ["c", "c", "c", "c"],
+    ["b", "b", "b", "b"],
+    ["a", "b", "c", "d"],
+    ["d", "d", "d", "d"],
+    ["a", "a", "b", "a"],
+    ["b", "b", "b", "b"],
+    [None, "e", "e", "e"],
+    [None, None, "a", "a"],
+    [None, None, "c", None],
+]
+
+
+def test_fleiss_kappa_with_a_varying_number_of_raters_published_example():
+    assert stats.fleiss_kappa(CAC_RAW4RATERS) == pytest.approx(0.76117, abs=5e-6)
+    assert stats.kappa(CAC_RAW4RATERS) == pytest.approx(0.76117, abs=5e-6)
+    # mixed counts (2, 3 and 4 observers): every unit with two or more ratings counts
+    assert stats.kappa_method(stats._tally(CAC_RAW4RATERS)) == "Fleiss (2–4 observers)"
+
+
+def test_fleiss_kappa_with_a_varying_number_of_raters_by_hand():
+    # (a a a), (b b b), (a b b), (a b), (a a b b): none is dropped.
+    # po = mean of Σ k(k−1) / (r(r−1)) = (1 + 1 + 2/6 + 0 + 4/12) / 5 = (8/3) / 5 = 8/15
+    # π_a = (1 + 0 + 1/3 + 1/2 + 1/2) / 5 = (7/3) / 5 = 7/15; π_b = 8/15
+    # pe = (49 + 64) / 225 = 113/225; κ = (120/225 − 113/225) / (112/225) = 7/112 = 0.0625
     ratings = [
         ["a", "a", "a"],
         ["b", "b", "b"],
@@ -278,10 +304,10 @@ def test_fleiss_kappa_uses_the_modal_rater_count():
         ["a", "b"],
         ["a", "a", "b", "b"],
     ]
-    assert stats.fleiss_kappa(ratings) == pytest.approx(0.55)
-    assert stats.kappa(ratings) == pytest.approx(0.55)
-    # missing ratings are skipped before counting: these are the same 3-rating items
-    assert stats.fleiss_kappa([[*item, None] for item in ratings[:3]]) == pytest.approx(0.55)
+    assert stats.fleiss_kappa(ratings) == pytest.approx(0.0625)
+    assert stats.kappa(ratings) == pytest.approx(0.0625)
+    assert stats.kappa_method(stats._tally(ratings[:3])) == "Fleiss (3 observers)"
+    assert stats.kappa_method(stats._tally([["a", "b"]])) == "Cohen (2 observers)"
 
 
 def test_fleiss_kappa_undefined_without_items():
@@ -398,3 +424,55 @@ def test_kappa_over_tallies_equals_kappa_over_items(ratings):
     tally = stats._tally(ratings)
     assert stats.kappa_counts(tally) == stats.kappa(ratings)
     assert stats.percent_agreement_counts(tally) == stats.percent_agreement(ratings)
+
+
+# --- Wilson intervals, differences, distributions -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "k, n, low, high",
+    [
+        # Newcombe (1998), "Two-sided confidence intervals for the single proportion",
+        # Table I, method 3 (Wilson score interval without continuity correction)
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0000, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ],
+)
+def test_wilson_interval_published_examples(k, n, low, high):
+    found = stats.wilson_interval(k, n)
+    assert found == pytest.approx((low, high), abs=5e-5)
+
+
+def test_wilson_interval_without_hearings():
+    assert stats.wilson_interval(0, 0) is None
+
+
+@pytest.mark.parametrize(
+    "a, n_a, b, n_b, low, high",
+    [
+        # Newcombe (1998), "Interval estimation for the difference between independent
+        # proportions", Table II, method 10 (hybrid score from Wilson intervals)
+        (56, 70, 48, 80, 0.0524, 0.3339),
+        (9, 10, 3, 10, 0.1705, 0.8090),
+    ],
+)
+def test_difference_interval_published_examples(a, n_a, b, n_b, low, high):
+    d, lo, hi = stats.difference_interval(a, n_a, b, n_b)
+    assert d == pytest.approx(a / n_a - b / n_b)
+    assert (lo, hi) == pytest.approx((low, high), abs=5e-5)
+    assert stats.difference_interval(1, 2, 0, 0) is None
+
+
+def test_distribution_by_hand():
+    # 7 15 36 39 40 41 (type 7): q1 at 1.25 → 15 + 0.25·21 = 20.25; median (36 + 39) / 2;
+    # q3 at 3.75 → 39 + 0.75·1 = 39.75; mean 178 / 6
+    d = stats.distribution({7: 1, 15: 1, 36: 1, 39: 1, 40: 1, 41: 1})
+    assert (d.n, d.minimum, d.q1, d.median, d.q3, d.maximum) == (6, 7, 20.25, 37.5, 39.75, 41)
+    assert d.mean == pytest.approx(178 / 6)
+    # counts stand for repeated values: 0 0 0 30 (q1 0, median 0, q3 7.5)
+    d = stats.distribution({0: 3, 30: 1})
+    assert (d.n, d.q1, d.median, d.q3, d.mean) == (4, 0, 0, 7.5, 7.5)
+    assert stats.distribution({}) is None
+    assert stats.distribution({5: 1}).median == 5

@@ -196,7 +196,7 @@ def test_admin_creates_an_account_that_can_sign_in(admin, app, db):
     [
         ({"email": "bad"}, "email", "Enter a valid email address"),
         ({"display_name": "   "}, "display_name", "Enter a name"),
-        ({"role": "judge"}, "role", "Input should be"),
+        ({"role": "judge"}, "role", "Role: expected one of"),
         ({"password": "short"}, "password", "at least 10 characters"),
     ],
 )

@@ -440,7 +440,7 @@ def test_every_problem_is_reported_at_once_with_readable_locs() -> None:
     errors = {e.loc: e.msg for e in errors_of(data)}
     assert "lowercase letters" in errors[f"{HEARING}[1].key"]
     assert errors[f"{HEARING}[8].lable"] == "Unknown field 'lable'."
-    assert errors["sections[0].questions[1].label"] == "This field is required."
+    assert errors["sections[0].questions[1].label"] == "Label: required."
     assert "at least one choice" in errors[f"{HEARING}[5].choices"]  # a rule, checked on the rest
     assert "no question 'continued'" in errors[f"{HEARING}[2].show_if.question"]
 
@@ -457,9 +457,9 @@ def test_strict_types_in_definitions() -> None:
     q(data, "notes")["max_length"] = 0
     errors = {e.loc: e.msg for e in errors_of(data)}
     assert errors == {
-        f"{HEARING}[7].max": "Expected a number.",
-        f"{HEARING}[1].required": "Expected true or false.",
-        f"{HEARING}[8].max_length": "Should be at least 1.",
+        f"{HEARING}[7].max": "Maximum: expected a number.",
+        f"{HEARING}[1].required": "Required: expected true or false.",
+        f"{HEARING}[8].max_length": "Max length: at least 1.",
     }
 
 
