@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from app.auth.models import User
 from app.db import utcnow
 from app.errors import DomainError, NotFound
+from app.judges import judge_label
 from app.protocols.models import ProtocolVersion, VersionStatus
 from app.scheduling.models import CalendarFeed, ConflictOfInterest, SittingSignup
 from app.sessions.models import Assignment, AssignmentStatus, Court, CourtSession, Judge
@@ -57,7 +58,7 @@ class ConflictView:
     def label(self) -> str:
         parts = []
         if self.judge:
-            parts.append(f"Judge {self.judge}")
+            parts.append(judge_label(self.judge))
         if self.court:
             parts.append(self.court)
         if self.relationship:
@@ -138,7 +139,7 @@ def conflicts_with_sitting(
     reasons: dict[int, str] = {}
     for conflict, judge, court in rows:
         if conflict.judge_id is not None and conflict.judge_id == sitting.judge_id:
-            reason = f"declared a conflict with Judge {judge}"
+            reason = f"declared a conflict with {judge_label(judge)}"
         else:
             reason = f"declared a conflict with {court}"
         reasons.setdefault(conflict.volunteer_id, reason)

@@ -52,6 +52,13 @@ function sessionTitle(info) {
   return place || "Observation";
 }
 
+/** "Judge Linda Okafor", never "Judge Judge Linda Okafor" when the name already holds a title. */
+export function judgeLabel(name) {
+  const value = text(name).trim();
+  if (!value) return "";
+  return /^(judge|hon\.?|honou?rable|justice|magistrate|referee|commissioner)\b/i.test(value) ? value : `Judge ${value}`;
+}
+
 function sessionLine(info) {
   if (!info) return "";
   const calendar = CALENDAR_TYPES.find(([key]) => key === info.calendar_type);
@@ -59,7 +66,7 @@ function sessionLine(info) {
     text(info.session_date),
     info.start_time ? text(info.start_time).slice(0, 5) : "",
     calendar ? calendar[1] : text(info.calendar_type),
-    info.judge ? `Judge ${text(info.judge)}` : "",
+    judgeLabel(info.judge),
   ]
     .filter(Boolean)
     .join(" · ");

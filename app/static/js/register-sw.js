@@ -86,6 +86,25 @@ function showPhoneStatus(el, status) {
   el.replaceChildren(...parts);
 }
 
+/**
+ * On plain http from a LAN address (not localhost) the browser gives no service worker: recording
+ * works while connected, but the page cannot open without a connection. Say so plainly, once, at
+ * the top of the page, instead of letting the volunteer find out in the courtroom.
+ */
+function warnInsecure() {
+  if (window.isSecureContext || document.getElementById("insecure-banner")) return;
+  const main = document.querySelector("main") || document.body;
+  main.prepend(
+    h(
+      "p",
+      { id: "insecure-banner", class: "flash flash-warning insecure-banner", role: "note" },
+      "This address is not secure (no https), so this phone cannot keep Courtwatch for offline use. " +
+        "Recording works while you are connected. For court, open Courtwatch at its https address.",
+    ),
+  );
+}
+
+warnInsecure();
 registerWorker().catch((error) => console.warn("Service worker not registered", error));
 // Ask the browser not to evict what is saved here (Chrome grants it to engaged sites silently).
 if (navigator.storage && navigator.storage.persist) {

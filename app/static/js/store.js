@@ -14,7 +14,21 @@
 // still running in another tab, or a newer one after an update, reads the same records.
 const DB_NAME = "courtwatch";
 const DB_VERSION = 1;
-const TAB_ID = crypto.randomUUID();
+/**
+ * A random (version 4) UUID. `crypto.randomUUID` exists only in secure contexts (https or
+ * localhost); on plain http from a LAN address `crypto.getRandomValues` still does, so ids are
+ * made from it there and capture works online on the office Wi-Fi.
+ */
+export function newId() {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const TAB_ID = newId();
 const channel = "BroadcastChannel" in self ? new BroadcastChannel("courtwatch-store") : null;
 const listeners = new Set();
 
@@ -131,7 +145,7 @@ export async function deviceId() {
     const store = tx.objectStore("meta");
     let id = await req(store.get("device_id"));
     if (!id) {
-      id = crypto.randomUUID();
+      id = newId();
       store.put(id, "device_id");
     }
     return id;
@@ -179,7 +193,7 @@ export function isReadOnly(obs) {
 
 export function blankHearing(position) {
   return {
-    id: crypto.randomUUID(),
+    id: newId(),
     position,
     case_reference: null,
     started_at: new Date().toISOString(),
@@ -195,7 +209,7 @@ export function blankHearing(position) {
 export function newObservation({ owner, protocolVersionId, assignment, court, device }) {
   const now = new Date().toISOString();
   return {
-    id: crypto.randomUUID(),
+    id: newId(),
     owner,
     protocol_version_id: protocolVersionId,
     assignment_id: assignment ? assignment.id : null,
