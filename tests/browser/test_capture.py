@@ -91,7 +91,8 @@ def _record(page: Page, hearing: dict, *, first: bool) -> None:
 def _check_on_screen(page: Page, observation_id: str) -> dict:
     """Everything recorded is on screen and in IndexedDB; returns the IndexedDB record."""
     record = local_observation(page, observation_id)
-    assert record["session_answers"] == {"could_hear": "mostly"}
+    # The scheduled start comes from the assignment; the volunteer answered the rest.
+    assert record["session_answers"] == {"scheduled_start_time": "09:00", "could_hear": "mostly"}
     assert [h["case_reference"] or "" for h in record["hearings"]] == [h["case"] for h in HEARINGS]
     for stored, expected in zip(record["hearings"], HEARINGS, strict=True):
         assert [t["role"] for t in stored["turns"]] == expected["roles"]
@@ -162,7 +163,10 @@ def test_three_hearings_recorded_offline_survive_reload_and_reopen_then_sync_exa
         observations = db.exec(select(Observation)).all()
         assert [str(o.id) for o in observations] == [observation_id]
         assert observations[0].observer_id == setup.volunteer.id
-        assert observations[0].session_answers == {"could_hear": "mostly"}
+        assert observations[0].session_answers == {
+            "scheduled_start_time": "09:00",
+            "could_hear": "mostly",
+        }
         hearings = db.exec(
             select(Hearing)
             .where(Hearing.observation_id == uuid.UUID(observation_id))

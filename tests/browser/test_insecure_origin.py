@@ -61,6 +61,8 @@ def test_capture_records_and_syncs_on_plain_http_from_a_lan_address(
     expect(banner).to_contain_text("https")
     expect(page.locator("main")).to_contain_text("Judge Linda Okafor")
     expect(page.locator("main")).not_to_contain_text("Judge Judge")
+    # The sitting's scheduled start is known from the assignment: filled in, still editable.
+    expect(page.locator('[data-key="scheduled_start_time"] input')).to_have_value("09:00")
     page.screenshot(path=str(artifacts / "capture-insecure-origin-phone.png"))
 
     observation_id = observation_id_of(page)
@@ -76,6 +78,7 @@ def test_capture_records_and_syncs_on_plain_http_from_a_lan_address(
     with live_server.session() as db:
         observation = db.exec(select(Observation)).one()
         assert str(observation.id) == observation_id
+        assert observation.session_answers == {"scheduled_start_time": "09:00"}
         hearing = db.exec(select(Hearing).where(Hearing.observation_id == observation.id)).one()
         turns = db.exec(select(Turn).where(Turn.hearing_id == hearing.id)).all()
         assert sorted(t.role for t in turns) == ["judge", "prosecutor"]

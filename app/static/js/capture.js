@@ -784,10 +784,12 @@ async function openAssignment(assignmentId) {
     if (known && known.owner === app.owner) return go({ observation: known.id }, { replace: true });
   }
   const device = await store.deviceId();
+  const protocol = await store.getProtocol(assignment.protocol_version_id);
+  const definition = protocol ? protocol.definition : null;
   const obs = await store.observationForAssignment({
     owner: app.owner,
     assignment,
-    build: () => store.newObservation({ owner: app.owner, protocolVersionId: assignment.protocol_version_id, assignment, device }),
+    build: () => store.newObservation({ owner: app.owner, protocolVersionId: assignment.protocol_version_id, assignment, device, definition }),
   });
   return go({ observation: obs.id }, { replace: true });
 }
@@ -837,7 +839,8 @@ function showAdhocStart() {
           judge: judge.value.trim() || null,
           calendar_type: calendar.value,
         };
-        const obs = store.newObservation({ owner: app.owner, protocolVersionId: Number(protocol.value), court: details, device: await store.deviceId() });
+        const chosen = await store.getProtocol(Number(protocol.value));
+        const obs = store.newObservation({ owner: app.owner, protocolVersionId: Number(protocol.value), court: details, device: await store.deviceId(), definition: chosen ? chosen.definition : null });
         await store.addObservation(obs);
         await go({ observation: obs.id }, { replace: true });
         focusTitle();

@@ -206,7 +206,25 @@ export function blankHearing(position) {
   };
 }
 
-export function newObservation({ owner, protocolVersionId, assignment, court, device }) {
+/**
+ * Answers the sitting already gives: the scheduled start time is on the court calendar the
+ * assignment came from, so the volunteer need not type it again. Only for a protocol that asks
+ * it (a session-level time question keyed scheduled_start_time); the volunteer can still change it.
+ */
+export function knownSessionAnswers(definition, sitting) {
+  const out = {};
+  const start = sitting && sitting.start_time ? String(sitting.start_time).slice(0, 5) : "";
+  if (!definition || !/^\d\d:\d\d$/.test(start)) return out;
+  for (const section of definition.sections || []) {
+    if ((section.level || "hearing") !== "session") continue;
+    for (const q of section.questions || []) {
+      if (q.key === "scheduled_start_time" && q.type === "time") out[q.key] = start;
+    }
+  }
+  return out;
+}
+
+export function newObservation({ owner, protocolVersionId, assignment, court, device, definition }) {
   const now = new Date().toISOString();
   return {
     id: newId(),
@@ -217,7 +235,7 @@ export function newObservation({ owner, protocolVersionId, assignment, court, de
     // What the header shows, kept with the record in case the pack forgets the assignment.
     session_info: assignment ? assignment.court_session : { ...court },
     status: "draft",
-    session_answers: {},
+    session_answers: knownSessionAnswers(definition, assignment ? assignment.court_session : court),
     notes: "",
     hearings: [],
     client_edited_at: now,
