@@ -68,8 +68,21 @@ def test_capture_records_and_syncs_on_plain_http_from_a_lan_address(
     observation_id = observation_id_of(page)
     page.get_by_role("button", name="New hearing").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hearing 1")
-    for role in ("Prosecutor", "Judge"):
+    bar = page.get_by_test_id("clock-bar")
+    height = bar.bounding_box()["height"]
+    speaker = page.locator(".clock-speaker")
+    for role in ("Prosecutor", "Probation officer", "Defense attorney", "Victim advocate", "Judge"):
         tap(page, role)
+        # The clock bar shows the whole role name, and tapping does not change its height.
+        expect(speaker).to_have_text(role)
+        assert speaker.evaluate("e => e.scrollHeight <= e.clientHeight + 1"), role
+        assert speaker.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), role
+        assert bar.bounding_box()["height"] == height, role
+        if role == "Victim advocate":
+            page.screenshot(path=str(artifacts / "capture-clock-bar-phone.png"))
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(speaker).to_have_text("Judge")
+    page.screenshot(path=str(artifacts / "capture-clock-bar-laptop.png"))
     page.get_by_role("button", name="End hearing").click()
     page.get_by_role("button", name="Sync now").click()
     expect_status(page, "All synced")
@@ -81,7 +94,13 @@ def test_capture_records_and_syncs_on_plain_http_from_a_lan_address(
         assert observation.session_answers == {"scheduled_start_time": "09:00"}
         hearing = db.exec(select(Hearing).where(Hearing.observation_id == observation.id)).one()
         turns = db.exec(select(Turn).where(Turn.hearing_id == hearing.id)).all()
-        assert sorted(t.role for t in turns) == ["judge", "prosecutor"]
+        assert [t.role for t in sorted(turns, key=lambda t: t.seq)] == [
+            "prosecutor",
+            "probation",
+            "defense",
+            "advocate",
+            "judge",
+        ]
         # Ids made from crypto.getRandomValues are version-4 UUIDs like the others.
         assert observation.id.version == 4 and hearing.id.version == 4
     context.close()
