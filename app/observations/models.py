@@ -70,6 +70,9 @@ class Hearing(SQLModel, table=True):
     script: str = ""  # speaker roles with consecutive repeats merged, joined by ">"
     # The same script one character per role (SpeakerRole.code): compared in bulk.
     script_code: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    # A digest of the hearing as last written (app.observations.store.hearing_digest): a sync
+    # rewrites the rows of changed hearings only. None: rewritten at the next write.
+    content_hash: str | None = Field(default=None, max_length=64)
 
 
 class SpeakerRole(SQLModel, table=True):

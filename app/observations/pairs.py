@@ -12,7 +12,9 @@ rater in the same place.
 from __future__ import annotations
 
 import math
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
@@ -38,17 +40,38 @@ def comparable(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
+Prepared = dict[tuple[str, Any], tuple[Any, dict[str, str]]]
+
+
+def prepare(
+    hearings: Iterable[tuple[str | None, int, str, dict[str, Any]]], keys: Collection[str]
+) -> Prepared:
+    """Hearings (case reference, position, script, answers) as pair_figures compares them:
+    by match key, the parsed script and the comparable answers to `keys`. Worked out once
+    for an observation compared with several others."""
+    out: Prepared = {}
+    wanted = keys if isinstance(keys, set | frozenset) else set(keys)
+    for ref, pos, script, answers in hearings:
+        found = {
+            question: value
+            for question, value in answers.items()
+            if question in wanted and comparable(value) is not None
+        }
+        out[match_key(ref, pos)] = (stats.parse_script_key(script) if script else None, found)
+    return out
+
+
 def pair_figures(
-    first: Iterable[tuple[str | None, int, str, dict[str, Any]]],
-    second: Iterable[tuple[str | None, int, str, dict[str, Any]]],
+    first: Iterable[tuple[str | None, int, str, dict[str, Any]]] | Prepared,
+    second: Iterable[tuple[str | None, int, str, dict[str, Any]]] | Prepared,
     keys: Collection[str],
 ) -> dict[str, Any] | None:
-    """Two observations' hearings, each (case reference, position, script, answers): the
-    matched hearings, per question in `keys` the (first, second) answer pairs with their
-    numbers, and the scripts' normalised edit distances (summed, and how many). None when
-    no hearing matches."""
-    mine = {match_key(ref, pos): (script, answers) for ref, pos, script, answers in first}
-    theirs = {match_key(ref, pos): (script, answers) for ref, pos, script, answers in second}
+    """Two observations' hearings, each (case reference, position, script, answers) or as
+    prepared: the matched hearings, per question in `keys` the (first, second) answer pairs
+    with their numbers, and the scripts' normalised edit distances (summed, and how many).
+    None when no hearing matches."""
+    mine = first if isinstance(first, dict) else prepare(first, keys)
+    theirs = second if isinstance(second, dict) else prepare(second, keys)
     matched = mine.keys() & theirs.keys()
     if not matched:
         return None
@@ -56,17 +79,13 @@ def pair_figures(
     distances: list[float] = []
     for key in matched:
         (script_a, answers_a), (script_b, answers_b) = mine[key], theirs[key]
-        for question in keys:
-            a, b = comparable(answers_a.get(question)), comparable(answers_b.get(question))
-            if a is not None and b is not None:
+        for question, a in answers_a.items():
+            b = answers_b.get(question)
+            if b is not None:
                 counts = tallies.setdefault(question, {})
                 counts[a, b] = counts.get((a, b), 0) + 1
         if script_a and script_b:
-            distances.append(
-                stats.normalised_edit_distance(
-                    stats.parse_script_key(script_a), stats.parse_script_key(script_b)
-                )
-            )
+            distances.append(stats.normalised_edit_distance(script_a, script_b))
     return {
         "hearings": len(matched),
         "tallies": {
@@ -102,29 +121,73 @@ def write_pairs(
             Observation.observer_id != observer_id,
         )
     ).all()
+    observer_of = dict(peers)
+    wanted = frozenset(keys)
+    by_peer = _peer_hearings(session, list(observer_of), wanted)
     rows = []
-    for peer_id, peer_observer in peers:
-        theirs = [
-            (ref, pos, script, answers)
-            for ref, pos, script, answers in session.execute(
-                sa.select(
-                    hearing_table.c.case_reference,
-                    hearing_table.c.position,
-                    hearing_table.c.script,
-                    hearing_table.c.answers,
-                )
-                .where(hearing_table.c.observation_id == peer_id)
-                .order_by(hearing_table.c.position)
-            )
-        ]
-        if peer_observer < observer_id:
-            first, second, figures = peer_id, observation_id, pair_figures(theirs, hearings, keys)
+    mine = prepare(hearings, wanted)
+    for peer_id, theirs in by_peer.items():
+        if observer_of[peer_id] < observer_id:
+            first, second, figures = peer_id, observation_id, pair_figures(theirs, mine, wanted)
         else:
-            first, second, figures = observation_id, peer_id, pair_figures(hearings, theirs, keys)
+            first, second, figures = observation_id, peer_id, pair_figures(mine, theirs, wanted)
         if figures is not None:
             rows.append({"first_observation_id": first, "second_observation_id": second, **figures})
     if rows:
         session.execute(sa.insert(pair_table), rows)
+
+
+# A hearing as prepare() gives it, by (content digest, question keys): a digest fixes the
+# hearing's position, case reference, answers and turns (app.observations.store.hearing_digest),
+# so a peer's unchanged hearings are neither read nor prepared again at every sync.
+_PREPARED: OrderedDict[tuple[str, frozenset[str]], tuple[tuple[str, Any], Any]] = OrderedDict()
+_PREPARED_LIMIT = 50_000
+_PREPARED_LOCK = threading.Lock()
+
+
+def _peer_hearings(
+    session: Session, peer_ids: list[Any], keys: frozenset[str]
+) -> dict[Any, Prepared]:
+    """Each peer observation's hearings, prepared for pair_figures (in position order, as
+    prepare() takes them: of two hearings with one match key, the later is compared)."""
+    found: dict[Any, list[tuple[int, tuple[str, Any], Any]]] = {p: [] for p in peer_ids}
+    unknown: list[Any] = []
+    for start in range(0, len(peer_ids), 500):
+        for peer_id, hearing_id, position, digest in session.execute(
+            sa.select(
+                hearing_table.c.observation_id,
+                hearing_table.c.id,
+                hearing_table.c.position,
+                hearing_table.c.content_hash,
+            ).where(hearing_table.c.observation_id.in_(peer_ids[start : start + 500]))
+        ):
+            entry = _PREPARED.get((digest, keys)) if digest is not None else None
+            if entry is None:
+                unknown.append(hearing_id)
+            else:
+                found[peer_id].append((position, *entry))
+    for start in range(0, len(unknown), 500):
+        for peer_id, digest, ref, pos, script, answers in session.execute(
+            sa.select(
+                hearing_table.c.observation_id,
+                hearing_table.c.content_hash,
+                hearing_table.c.case_reference,
+                hearing_table.c.position,
+                hearing_table.c.script,
+                hearing_table.c.answers,
+            ).where(hearing_table.c.id.in_(unknown[start : start + 500]))
+        ):
+            ((key, entry),) = prepare([(ref, pos, script, answers)], keys).items()
+            found[peer_id].append((pos, key, entry))
+            if digest is not None:
+                with _PREPARED_LOCK:
+                    _PREPARED[digest, keys] = (key, entry)
+                    while len(_PREPARED) > _PREPARED_LIMIT:
+                        _PREPARED.popitem(last=False)
+    return {
+        peer_id: {key: entry for _, key, entry in sorted(rows, key=lambda r: r[0])}
+        for peer_id, rows in found.items()
+    }
 
 
 def delete_pairs(*, session: Session, observation_id: uuid.UUID) -> None:

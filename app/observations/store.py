@@ -7,6 +7,8 @@ and an import can hold a hundred thousand.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -327,6 +329,23 @@ def delete_current_rows(*, session: Session, observation_id: uuid.UUID) -> None:
     )
 
 
+def hearing_digest(hearing: HearingIn) -> str:
+    """What a hearing's stored rows are made of, as a digest: two writes of a hearing with
+    the same digest write the same rows."""
+    text = json.dumps(hearing.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _drop_hearing_rows(session: Session, hearing_ids: Sequence[Any]) -> None:
+    """The rows of these hearings (answers, turns, speakers, the hearing itself)."""
+    for start in range(0, len(hearing_ids), 500):
+        chunk = hearing_ids[start : start + 500]
+        session.execute(sa.delete(answer_table).where(answer_table.c.hearing_id.in_(chunk)))
+        session.execute(sa.delete(turn_table).where(turn_table.c.hearing_id.in_(chunk)))
+        session.execute(sa.delete(speaker_table).where(speaker_table.c.hearing_id.in_(chunk)))
+        session.execute(sa.delete(hearing_table).where(hearing_table.c.id.in_(chunk)))
+
+
 def write_current_rows(
     *,
     session: Session,
@@ -335,23 +354,48 @@ def write_current_rows(
     definition: ProtocolDefinition,
     session_answers: dict[str, Any] | None = None,
 ) -> None:
-    """Replace an observation's hearing, answer, turn and hearing_speaker rows, and its
-    summaries (observation_summary, observation_value, observation_pair), with these.
+    """Make an observation's hearing, answer, turn and hearing_speaker rows these, and write
+    its summaries (observation_summary, observation_value, observation_pair) again.
 
-    `observation` is stored already (flushed); `definition` is its protocol version's.
-    Session-level answers get answer rows too (hearing_id NULL) when given.
+    A phone sends its whole calendar on every sync: the rows of a hearing whose digest
+    (hearing_digest) is the one stored are kept as they are; those of changed, new and gone
+    hearings are rewritten or removed. `observation` is stored already (flushed);
+    `definition` is its protocol version's. Session-level answers get answer rows too
+    (hearing_id NULL) when given.
     """
     observation_id = observation.id
     absent_values = definition.absent_values()
-    delete_current_rows(session=session, observation_id=observation_id)
+    stored = dict(
+        session.execute(
+            sa.select(hearing_table.c.id, hearing_table.c.content_hash).where(
+                hearing_table.c.observation_id == observation_id
+            )
+        ).all()
+    )
+    digests = {hearing.id: hearing_digest(hearing) for hearing in hearings}
+    kept = {
+        hid for hid, digest in digests.items() if digest is not None and stored.get(hid) == digest
+    }
+    _drop_hearing_rows(session, [hid for hid in stored if hid not in kept])
+    session.execute(
+        sa.delete(answer_table).where(
+            answer_table.c.observation_id == observation_id, answer_table.c.hearing_id.is_(None)
+        )
+    )
+    pairs.delete_pairs(session=session, observation_id=observation_id)
+    for table in SUMMARY_TABLES:
+        session.execute(sa.delete(table).where(table.c.observation_id == observation_id))
     as_db = _uuid_for(session)
     obs_db = as_db(observation_id)
     hearing_rows: list[dict[str, Any]] = []
+    scripts: dict[Any, str] = {}
     answers: list[tuple] = []
     turns: list[tuple] = []
     speakers: list[tuple] = []
     figures = _Summary(absent_values)
-    codes = speaker_codes(session.connection(), {t.role for h in hearings for t in h.turns})
+    codes = speaker_codes(
+        session.connection(), {t.role for h in hearings if h.id not in kept for t in h.turns}
+    )
     # (question key, value text, value number) → answer rows
     values: dict[tuple[str, str | None, float | None], int] = {}
     if session_answers:
@@ -361,29 +405,34 @@ def write_current_rows(
         )
     for hearing in hearings:
         summary = summarise_turns(hearing.turns)
+        scripts[hearing.id] = summary.script
         hearing_db = as_db(hearing.id)
-        hearing_rows.append(
-            {
-                "id": hearing.id,
-                "observation_id": observation_id,
-                "position": hearing.position,
-                "case_reference": hearing.case_reference,
-                "started_at": hearing.started_at,
-                "ended_at": hearing.ended_at,
-                "answers": hearing.answers,
-                "turn_count": summary.turn_count,
-                "talk_ms": summary.talk_ms,
-                "first_role": summary.first_role,
-                "last_role": summary.last_role,
-                "script": summary.script,
-                "script_code": code_script(summary.script, codes),
-            }
-        )
+        new = hearing.id not in kept
+        if new:
+            hearing_rows.append(
+                {
+                    "id": hearing.id,
+                    "observation_id": observation_id,
+                    "position": hearing.position,
+                    "case_reference": hearing.case_reference,
+                    "started_at": hearing.started_at,
+                    "ended_at": hearing.ended_at,
+                    "answers": hearing.answers,
+                    "turn_count": summary.turn_count,
+                    "talk_ms": summary.talk_ms,
+                    "first_role": summary.first_role,
+                    "last_role": summary.last_role,
+                    "script": summary.script,
+                    "script_code": code_script(summary.script, codes),
+                    "content_hash": digests[hearing.id],
+                }
+            )
         rows = [
             tuple(r.values())
             for r in answer_rows(hearing.answers, observation_id=obs_db, hearing_id=hearing_db)
         ]
-        answers.extend(rows)
+        if new:
+            answers.extend(rows)
         for _, _, key, value, number in rows:
             values[key, value, number] = values.get((key, value, number), 0) + 1
             figures.add_answer(hearing_db, key, value)
@@ -391,10 +440,12 @@ def write_current_rows(
         figures.talk_ms += summary.talk_ms
         for role, (n, ms) in summary.by_role.items():
             figures.add_speaker(role, n, ms, role == summary.first_role, role == summary.last_role)
-        turns.extend(
-            (hearing_db, seq, t.role, t.start_ms, t.end_ms) for seq, t in enumerate(hearing.turns)
-        )
-        speakers.extend((hearing_db, role, n, ms) for role, (n, ms) in summary.by_role.items())
+        if new:
+            turns.extend(
+                (hearing_db, seq, t.role, t.start_ms, t.end_ms)
+                for seq, t in enumerate(hearing.turns)
+            )
+            speakers.extend((hearing_db, role, n, ms) for role, (n, ms) in summary.by_role.items())
     if hearing_rows:
         session.execute(sa.insert(hearing_table), hearing_rows)
     _driver_insert(session, answer_table, ANSWER_COLUMNS, answers)
@@ -408,10 +459,8 @@ def write_current_rows(
         observer_id=observation.observer_id,
         court_session_id=observation.court_session_id,
         hearings=[
-            (h.case_reference, h.position, row["script"], h.answers)
-            for h, row in sorted(
-                zip(hearings, hearing_rows, strict=True), key=lambda hr: hr[0].position
-            )
+            (h.case_reference, h.position, scripts[h.id], h.answers)
+            for h in sorted(hearings, key=lambda h: h.position)
         ],
         keys=definition.categorical_keys(),
     )

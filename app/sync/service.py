@@ -66,11 +66,28 @@ class _Protocols:
             parsed: tuple[ProtocolVersion, ProtocolDefinition] | None = None
             if version is not None:
                 try:
-                    parsed = (version, parse_definition(version.definition))
+                    parsed = (version, _parsed_definition(version))
                 except DefinitionInvalid:
                     parsed = None
             self.found[version_id] = parsed
         return self.found[version_id]
+
+
+# Protocol definitions parsed before, by their text: the sync parses a version once per
+# process, not at every batch.
+_PARSED: dict[str, ProtocolDefinition] = {}
+_PARSED_LIMIT = 256
+
+
+def _parsed_definition(version: ProtocolVersion) -> ProtocolDefinition:
+    key = hashlib.sha256(json.dumps(version.definition).encode()).hexdigest()
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        parsed = parse_definition(version.definition)
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        _PARSED[key] = parsed
+    return parsed
 
 
 class _Refused(Exception):

@@ -11,7 +11,7 @@ column is NOT NULL, so no NULL slips past the index. Downgrade drops the index o
 sittings stay merged).
 
 Revision ID: 0007
-Revises: 0010
+Revises: 0014
 Create Date: 2026-12-02 12:00:00
 """
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0010"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -122,6 +122,37 @@ def test_an_edit_works_the_pair_out_again(db, two_observers):
     assert _figures(a) == _figures(_from_hearings(db))
 
 
+def test_a_peer_edit_keeping_its_hearing_ids_is_compared_as_it_now_is(db, client_for):
+    """Phones resend their whole calendar with the same hearing ids; a peer's unchanged
+    hearings are not read again, its edited one is: every pair is what the hearings say."""
+    version = published_protocol(db, name="Pairs", definition=comparison_definition())
+    ids = [str(uuid.uuid4()), str(uuid.uuid4())]
+    sent = [_hearings(FIRST), _hearings(SECOND)]
+    clients = [client_for("volunteer")[0], client_for("volunteer")[0]]
+    for client, observation_id, hearings in zip(clients, ids, sent, strict=True):
+        _send(client, version.id, observation_id, hearings)
+    # The first changes CR-2 (same id): safety now agrees, nco no longer does.
+    sent[0][1]["answers"] = {"safety_mentioned": "yes", "nco": "ordered"}
+    _send(clients[0], version.id, ids[0], sent[0], minutes=5)
+    # The second edits a hearing the first did not see; its pair reads the first's hearings.
+    sent[1][2]["turns"] = [{"role": "prosecutor", "start_ms": 0, "end_ms": 500}]
+    _send(clients[1], version.id, ids[1], sent[1], minutes=6)
+    a = _agreement(db)
+    assert a.paired_hearings == 2
+    by_key = {q.key: q for q in a.questions}
+    assert (by_key["safety_mentioned"].percent, by_key["nco"].percent) == (1.0, 0.5)
+    assert _figures(a) == _figures(_from_hearings(db))
+    # And again the other way round: the second edits CR-1, the first resends.
+    sent[1][0]["answers"] = {"safety_mentioned": "no", "nco": "ordered"}
+    _send(clients[1], version.id, ids[1], sent[1], minutes=7)
+    sent[0][2]["answers"] = {"safety_mentioned": "yes", "nco": "ordered"}
+    _send(clients[0], version.id, ids[0], sent[0], minutes=8)
+    a = _agreement(db)
+    by_key = {q.key: q for q in a.questions}
+    assert (by_key["safety_mentioned"].percent, by_key["nco"].percent) == (0.5, 0.5)
+    assert _figures(a) == _figures(_from_hearings(db))
+
+
 def test_moving_to_another_sitting_drops_the_pair(db, two_observers):
     version, ids, clients = two_observers
     _send(clients[1], version.id, ids[1], _hearings(SECOND), court=COURT_B, minutes=5)

@@ -7,6 +7,7 @@ import uuid
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from app.auth.models import Role
@@ -398,3 +399,93 @@ def test_the_api_is_described_by_an_openapi_document(phone):
     assert request["content"]["application/json"]["schema"]["properties"]["observations"]
     assert "ObservationIn" in document["components"]["schemas"]
     assert "HearingIn" in document["components"]["schemas"]
+
+
+def _row_ids(db: Session, table, hearing_id: str) -> list[int]:
+    db.expire_all()
+    return list(db.exec(select(table.id).where(table.hearing_id == uuid.UUID(hearing_id))).all())
+
+
+def test_a_resync_rewrites_the_rows_of_changed_hearings_only(db, phone, version):
+    """A phone sends its whole calendar each time, one hearing longer: the rows of the
+    hearings it did not change stay as stored, those of a changed one are its new content,
+    and a hearing the phone no longer holds loses its rows."""
+    client, _ = phone
+    first, second, third = (str(uuid.uuid4()) for _ in range(3))
+    hearings = [
+        hearing_body(0, hearing_id=first, answers={"safety_mentioned": "yes"}),
+        hearing_body(1, hearing_id=second, answers={"safety_mentioned": "no"}),
+        hearing_body(2, hearing_id=third),
+    ]
+    body = observation_body(version.id, hearings=hearings)
+    send(client, body)
+    kept_turns, kept_answers = _row_ids(db, Turn, first), _row_ids(db, Answer, first)
+    assert len(kept_turns) == 2 and len(kept_answers) == 1
+
+    # The second hearing's answer and turns change, the third is gone, a fourth is new.
+    hearings[1] = hearing_body(
+        1, hearing_id=second, answers={"safety_mentioned": "yes"}, turns=[("prosecutor", 0, 700)]
+    )
+    hearings[2] = hearing_body(2, turns=[("judge", 0, 300)])
+    body.update(hearings=hearings, client_edited_at="2026-11-24T09:05:00+00:00")
+    assert send(client, body)[0]["result"] == "updated"
+
+    assert _row_ids(db, Turn, first) == kept_turns  # untouched
+    assert _row_ids(db, Answer, first) == kept_answers
+    assert _row_ids(db, Turn, third) == [] and _row_ids(db, Answer, third) == []
+    assert db.get(Hearing, uuid.UUID(third)) is None
+    db.expire_all()
+    rows = db.exec(
+        select(Hearing.id, Hearing.script, Hearing.talk_ms)
+        .where(Hearing.observation_id == uuid.UUID(body["id"]))
+        .order_by(Hearing.position)
+    ).all()
+    assert [(str(h), s, t) for h, s, t in rows[:2]] == [
+        (first, "judge>prosecutor", 9000),
+        (second, "prosecutor", 700),
+    ]
+    assert rows[2][1:] == ("judge", 300)
+    assert db.exec(
+        select(Turn.role, Turn.start_ms, Turn.end_ms).where(Turn.hearing_id == uuid.UUID(second))
+    ).all() == [("prosecutor", 0, 700)]
+    answers = db.exec(
+        select(Answer.hearing_id, Answer.value_text).where(
+            Answer.observation_id == uuid.UUID(body["id"]), Answer.hearing_id.is_not(None)
+        )
+    ).all()
+    assert sorted((str(h), v) for h, v in answers) == sorted(
+        [(first, "yes"), (second, "yes"), (str(rows[2][0]), "yes")]
+    )
+    # Session answers are written again with each sync, once.
+    assert (
+        db.exec(
+            select(func.count()).where(
+                Answer.observation_id == uuid.UUID(body["id"]), Answer.hearing_id.is_(None)
+            )
+        ).one()
+        == 1
+    )
+    # What the API gives back is what the phone holds.
+    doc = client.get(f"/api/v1/observations/{body['id']}").json()
+    assert [h["id"] for h in doc["hearings"]] == [h["id"] for h in hearings]
+    assert doc["hearings"][1]["turns"] == [{"role": "prosecutor", "start_ms": 0, "end_ms": 700}]
+
+
+def test_hearing_rows_without_a_digest_are_written_again(db, phone, version):
+    """Rows stored before digests existed (content_hash NULL) are rewritten at the next sync,
+    even when the hearing itself is the same."""
+    client, _ = phone
+    hearing_id = str(uuid.uuid4())
+    body = observation_body(version.id, hearings=[hearing_body(0, hearing_id=hearing_id)])
+    send(client, body)
+    db.exec(  # type: ignore[call-overload]
+        sa.update(Hearing).values(content_hash=None, script="stale", talk_ms=1)
+    )
+    db.commit()
+    body.update(notes="later", client_edited_at="2026-11-24T09:05:00+00:00")
+    assert send(client, body)[0]["result"] == "updated"
+    db.expire_all()
+    stored_hearing = db.get(Hearing, uuid.UUID(hearing_id))
+    assert (stored_hearing.script, stored_hearing.talk_ms) == ("judge>prosecutor", 9000)
+    assert stored_hearing.content_hash is not None
+    assert len(_row_ids(db, Turn, hearing_id)) == 2
