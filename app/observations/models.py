@@ -41,6 +41,9 @@ class Observation(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # A trainer's reference record (e.g. their notes of a training video) for calibration.
     is_reference: bool = False
+    # Two devices changed one hearing from the same revision: both are kept as revisions, the
+    # later received is current; for staff to check.
+    device_conflict: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -73,6 +76,9 @@ class Hearing(SQLModel, table=True):
     # A digest of the hearing as last written (app.observations.store.hearing_digest): a sync
     # rewrites the rows of changed hearings only. None: rewritten at the next write.
     content_hash: str | None = Field(default=None, max_length=64)
+    # The phone's clock jumped while this hearing was open (its offsets follow the monotonic
+    # clock); for staff to check (review queue, "flagged by the capture").
+    clock_jump: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class SpeakerRole(SQLModel, table=True):

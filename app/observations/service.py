@@ -102,6 +102,7 @@ def observation_document(
                     "ended_at": _iso(h.ended_at),
                     "answers": h.answers,
                     "turns": turns_by_hearing.get(h.id, []),
+                    "clock_jump": h.clock_jump,
                 }
                 for h in hearings_by_obs.get(obs.id, [])
             ],
@@ -111,6 +112,8 @@ def observation_document(
             "revision": obs.current_revision,
             "revision_count": obs.revision_count,
             "is_reference": obs.is_reference,
+            # For staff: edited on two devices at once (both kept as revisions).
+            "device_conflict": obs.device_conflict,
             # received / approved / has_issues (with the comment) once ever submitted
             "review": reviews[obs.id].as_json() if obs.id in reviews else None,
         }

@@ -365,13 +365,14 @@ def write_current_rows(
     """
     observation_id = observation.id
     absent_values = definition.absent_values()
-    stored = dict(
-        session.execute(
-            sa.select(hearing_table.c.id, hearing_table.c.content_hash).where(
-                hearing_table.c.observation_id == observation_id
-            )
-        ).all()
-    )
+    found = session.execute(
+        sa.select(
+            hearing_table.c.id, hearing_table.c.content_hash, hearing_table.c.clock_jump
+        ).where(hearing_table.c.observation_id == observation_id)
+    ).all()
+    stored = {hid: digest for hid, digest, _ in found}
+    # A flag for staff stays once raised (a later copy from the server no longer carries it).
+    jumped = {hid for hid, _, flag in found if flag}
     digests = {hearing.id: hearing_digest(hearing) for hearing in hearings}
     kept = {
         hid for hid, digest in digests.items() if digest is not None and stored.get(hid) == digest
@@ -425,6 +426,7 @@ def write_current_rows(
                     "script": summary.script,
                     "script_code": code_script(summary.script, codes),
                     "content_hash": digests[hearing.id],
+                    "clock_jump": bool(hearing.clock_jump_ms) or hearing.id in jumped,
                 }
             )
         rows = [

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.routing import NoMatchFound
 
 from app.bounds import RowId
-from app.db import SessionDep
+from app.db import SessionDep, utcnow
 from app.deps import TrainerUser, VolunteerUser
 from app.review import service as review_service
 from app.scheduling import service as scheduling_service
@@ -435,5 +435,7 @@ def my_assignments(request: Request, session: SessionDep, user: VolunteerUser) -
             "today": today,
             "status_labels": STATUS_LABELS,
             "sent_back": review_service.sent_back_to(session=session, observer_id=user.id),  # type: ignore[arg-type]
+            # Shown when the page comes from the phone's copy offline: "as of 09:12".
+            "rendered_at": utcnow(),
         },
     )

@@ -78,6 +78,9 @@ class HearingIn(_Contract):
     ended_at: JsonDateTime | None = None
     answers: dict[str, Any] = Field(default_factory=dict)
     turns: list[TurnIn] = Field(default_factory=list, max_length=2_000)
+    # How far the phone's wall clock moved while the hearing was open (ms, + ahead): the
+    # offsets follow the monotonic clock regardless; staff see the hearing flagged.
+    clock_jump_ms: int | None = Field(default=None, ge=-(10**12), le=10**12)
 
 
 class CourtDetails(_Contract):
@@ -120,6 +123,9 @@ class ItemResult(BaseModel):
     index: int  # position of the item in the batch
     result: ItemResultKind
     revision: int | None = None  # the server's current revision of this observation
+    # The server's current copy is not what was sent (merged with another device's edit, or
+    # an older edit kept beside a later one): fetch it before calling the phone synced.
+    server_copy_differs: bool = False
     errors: list[FieldErrorOut] = Field(default_factory=list)
     reason: str | None = None  # a sentence for the volunteer when result is "invalid"
 

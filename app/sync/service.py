@@ -41,6 +41,7 @@ from app.sessions import courts
 from app.sessions import service as sessions_service
 from app.sessions.models import Assignment, AssignmentStatus
 from app.sessions.schemas import CALENDAR_LABELS
+from app.sync import merge
 from app.sync.schemas import FieldErrorOut, ItemResult, ObservationIn
 
 # Content that defines a revision; the rest (which device, which revision it was based on)
@@ -357,8 +358,13 @@ def _store(
         if observations_service.has_revision(
             session=session, observation_id=item.id, payload_hash=digest
         ):
+            current = _revision_payload(session, item.id, existing.current_revision)
             return ItemResult(
-                id=item.id, index=index, result="unchanged", revision=existing.current_revision
+                id=item.id,
+                index=index,
+                result="unchanged",
+                revision=existing.current_revision,
+                server_copy_differs=current is None or payload_hash(current) != digest,
             )
         if existing.status == ObservationStatus.submitted:
             when = existing.submitted_at or existing.client_edited_at
@@ -367,6 +373,20 @@ def _store(
                 "this later change was not stored."
             )
     _check(session=session, user=user, item=item, raw=raw, existing=existing, protocols=protocols)
+    received, received_raw, received_digest = item, raw, digest
+    merged: merge.Merged | None = None
+    if existing is not None:
+        merged = _merge_with_current(session=session, existing=existing, item=item, raw=raw)
+        if merged is not None and payload_hash(merged.payload) == digest:
+            merged = merge.Merged(received_raw, merged.conflict)  # nothing came from the other side
+        if merged is not None and merged.payload is not received_raw:
+            try:
+                item = ObservationIn.model_validate(merged.payload)
+                _check(session=session, user=user, item=item, raw=merged.payload, existing=existing, protocols=protocols)  # fmt: skip
+                raw = merged.payload
+            except (ValidationError, _Refused):
+                # The merge does not hold together: this device's copy, received last, wins.
+                item, raw, merged = received, received_raw, merge.Merged(received_raw, True)
     court_session_id = _court_session_for(
         session=session, user=user, item=item, known=protocols.sittings
     )
@@ -388,28 +408,42 @@ def _store(
     else:
         observation = existing
         result = "updated"
-        wins = item.status == ObservationStatus.submitted or edited_at >= _aware(
-            existing.client_edited_at
+        wins = _wins(existing, received, edited_at) or merged is not None
+    rows = [
+        {
+            "observation_id": item.id,
+            "revision": revision,
+            "user_id": user.id,
+            "status": received.status,
+            "client_edited_at": received.client_edited_at,
+            "received_at": now,
+            "based_on_revision": received.based_on_revision,
+            "payload_hash": received_digest,
+            "payload": received_raw,  # exactly what was received
+        }
+    ]
+    differs = False
+    if merged is not None and raw is not received_raw:
+        # The merge is a revision of its own, based on the current one: the current copy is
+        # always one stored revision.
+        revision += 1
+        differs = True
+        rows.append(
+            {
+                **rows[0],
+                "revision": revision,
+                "status": item.status,
+                "based_on_revision": existing.current_revision,  # type: ignore[union-attr]
+                "payload_hash": payload_hash(raw),
+                "payload": raw,
+            }
         )
     observation.revision_count = revision
+    if merged is not None and merged.conflict:
+        observation.device_conflict = True
     session.add(observation)
     session.flush()
-    session.execute(
-        sa.insert(ObservationRevision.__table__),  # type: ignore[attr-defined]
-        [
-            {
-                "observation_id": item.id,
-                "revision": revision,
-                "user_id": user.id,
-                "status": item.status,
-                "client_edited_at": item.client_edited_at,
-                "received_at": now,
-                "based_on_revision": item.based_on_revision,
-                "payload_hash": digest,
-                "payload": raw,  # exactly what was received
-            }
-        ],
-    )
+    session.execute(sa.insert(ObservationRevision.__table__), rows)  # type: ignore[attr-defined]
     if not wins:
         assert existing is not None
         return ItemResult(
@@ -421,6 +455,7 @@ def _store(
                 f"Kept as revision {revision}; a later edit (revision "
                 f"{existing.current_revision}) is the current one."
             ),
+            server_copy_differs=True,
         )
     observation.status = item.status
     observation.session_answers = item.session_answers
@@ -451,7 +486,56 @@ def _store(
             if item.status == ObservationStatus.submitted
             else AssignmentStatus.in_progress,
         )
-    return ItemResult(id=item.id, index=index, result=result, revision=revision)  # type: ignore[arg-type]
+    return ItemResult(
+        id=item.id,
+        index=index,
+        result=result,  # type: ignore[arg-type]
+        revision=revision,
+        server_copy_differs=differs,
+    )
+
+
+def _wins(existing: Observation, item: ObservationIn, edited_at: datetime) -> bool:
+    """Whether an edit becomes current: a submit does; an edit based on the current revision
+    does, whatever the phone's clock says; without a base (an old phone, a backup file) the
+    later edit by the phone's clock does."""
+    if item.status == ObservationStatus.submitted:
+        return True
+    if item.based_on_revision is not None:
+        return item.based_on_revision >= existing.current_revision
+    return edited_at >= _aware(existing.client_edited_at)
+
+
+def _revision_payload(
+    session: Session, observation_id: uuid.UUID, revision: int
+) -> dict[str, Any] | None:
+    return session.execute(
+        sa.select(ObservationRevision.payload).where(
+            ObservationRevision.observation_id == observation_id,
+            ObservationRevision.revision == revision,
+        )
+    ).scalar_one_or_none()
+
+
+def _merge_with_current(
+    *, session: Session, existing: Observation, item: ObservationIn, raw: dict[str, Any]
+) -> merge.Merged | None:
+    """This edit merged with the current copy when it was based on an older revision (the
+    current one from another device: app.sync.merge; from this one: this edit as it is);
+    None when the lineage decides alone (based on the current one, or no base)."""
+    base = item.based_on_revision
+    if base is None or base >= existing.current_revision:
+        return None
+    current = _revision_payload(session, item.id, existing.current_revision)
+    if current is None:
+        return None
+    if item.device_id is not None and current.get("device_id") == item.device_id:
+        # This phone's own later edit (an answer lost on the way): it holds it all.
+        return merge.Merged(raw, False)
+    base_payload = _revision_payload(session, item.id, base)
+    if base_payload is None:
+        return None
+    return merge.merge(base_payload, current, raw)
 
 
 def _aware(value: datetime) -> datetime:

@@ -43,8 +43,17 @@ def tap(page: Page, label: str) -> None:
     pad.get_by_role("button", name=label, exact=True).click()
 
 
+def open_section_of(page: Page, key: str) -> None:
+    """Open the hearing section holding question `key` (one is open at a time), by its header."""
+    section = page.locator(f'details.cap-acc:has([data-key="{key}"])')
+    if section.count() and section.get_attribute("open") is None:
+        section.locator("summary").click()
+        expect(section).to_have_attribute("open", "")
+
+
 def choose(page: Page, key: str, value: str) -> None:
     """Tick a tile (radio or checkbox) of question `key` the way a thumb does: on its label."""
+    open_section_of(page, key)
     page.locator(f'[data-key="{key}"] label:has(input[value="{value}"])').click()
 
 
@@ -56,6 +65,7 @@ def answer(page: Page, key: str, value: Any) -> None:
         for item in value:
             choose(page, key, item)
     else:
+        open_section_of(page, key)
         page.locator(f'[data-key="{key}"]').locator("input, textarea").first.fill(str(value))
 
 
@@ -92,3 +102,13 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
         for v in results["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def next_hearing(page: Page) -> None:
+    """Next hearing in the clock bar; when it first shows the hearing's unanswered safety and
+    accountability questions, go on from there without answering them."""
+    page.locator('.clock-bar [data-action="next-hearing"]').click()
+    sheet = page.locator(".cap-sheet")
+    go_on = sheet.locator('[data-action="sheet-next"]')
+    if sheet.count() and sheet.is_visible():
+        go_on.click()

@@ -37,6 +37,9 @@ const app = {
   timeline: null,
   debouncer: new Debouncer(),
   status: null,
+  sheet: null,
+  // Hearings whose unanswered safety and accountability questions were shown before the next.
+  checked: new Set(),
 };
 
 // ---- small helpers ---------------------------------------------------------------------------
@@ -108,6 +111,7 @@ function heading(label) {
 function startView() {
   if (app.timeline) app.timeline.destroy();
   app.timeline = null;
+  app.sheet = null;
   app.refreshers = [];
 }
 
@@ -249,6 +253,103 @@ function renderSections(level, hearingId, timelineSlot) {
     blocks.push(sectionEl);
   }
   return blocks;
+}
+
+const CHECK_TAGS = ["safety", "accountability"];
+
+function hearingAnswers(hearingId) {
+  return app.obs.hearings.find((x) => x.id === hearingId)?.answers || {};
+}
+
+/** Visible questions of a hearing still unanswered (`tags`: only those with one of these). */
+function unansweredOf(hearingId, { tags = null } = {}) {
+  const byKey = questionIndex();
+  const answers = hearingAnswers(hearingId);
+  const out = [];
+  for (const { questions } of questionsOf(app.definition, "hearing")) {
+    for (const q of questions) {
+      if (q.type === "speaker_timeline" || !isVisible(q, answers, { outer: app.obs.session_answers, byKey })) continue;
+      if (tags && !(q.tags || []).some((t) => tags.includes(t))) continue;
+      if (isEmpty(answers[q.key])) out.push(q);
+    }
+  }
+  return out;
+}
+
+/** The hearing's questions by section, one section open at a time, each naming how many of its
+ * questions are still unanswered; the speaker timeline's section stays a plain line. */
+function hearingSections(hearingId, timelineSlot) {
+  const byKey = questionIndex();
+  const roles = timelineRoles(app.definition, app.pack.roles || []);
+  const blocks = [];
+  const faulty = new Set(errorsFor(hearingId).map((e) => (/^answers\.([^.[]+)/.exec(e.field) || [])[1]).filter(Boolean));
+  const sections = questionsOf(app.definition, "hearing").filter(({ questions }) => !questions.every((q) => q.type === "speaker_timeline"));
+  const opened = (sections.find(({ questions }) => questions.some((q) => faulty.has(q.key))) || sections[0] || {}).section;
+  for (const { section, questions } of questionsOf(app.definition, "hearing")) {
+    if (questions.every((q) => q.type === "speaker_timeline")) {
+      if (timelineSlot) blocks.push(h("div", { class: "cap-timeline-line" }, timelineSlot));
+      continue;
+    }
+    const controls = [];
+    const left = h("span", { class: "acc-left" });
+    const body = h("div", { class: "acc-body" });
+    const sectionEl = h(
+      "details",
+      { class: "cap-acc", name: `sections-${hearingId}`, open: section === opened, "data-section": section.key || "" },
+      h("summary", {}, h("span", { class: "acc-title" }, section.title || ""), left),
+      body,
+    );
+    for (const q of questions) {
+      if (q.type === "speaker_timeline") continue;
+      const control = renderQuestion(q, {
+        idPrefix: `h${hearingIndex(hearingId) + 1}`,
+        value: hearingAnswers(hearingId)[q.key],
+        roles,
+        readOnly: readOnly(),
+        onChange: answerSaver(hearingId, q.key),
+      });
+      controls.push({ q, control });
+      body.append(control.el);
+    }
+    const update = () => {
+      const answers = hearingAnswers(hearingId);
+      let shown = 0;
+      let open = 0;
+      let errors = 0;
+      for (const { q, control } of controls) {
+        const visible = isVisible(q, answers, { outer: app.obs.session_answers, byKey });
+        control.setVisible(visible);
+        const own = errorsFor(hearingId, `answers.${q.key}`).map((e) => e.msg);
+        control.setErrors(own);
+        errors += own.length;
+        if (!visible) continue;
+        shown += 1;
+        if (isEmpty(answers[q.key])) open += 1;
+      }
+      sectionEl.hidden = shown === 0;
+      left.textContent = errors ? `${plural(errors, "problem", "problems")}` : open ? `${open} to answer` : "done";
+      left.dataset.state = errors ? "error" : open ? "open" : "done";
+    };
+    app.refreshers.push(update);
+    blocks.push(sectionEl);
+  }
+  return blocks;
+}
+
+/** Controls for these questions of a hearing, saved as they are tapped (the check before the
+ * next hearing, and the review). */
+function quickAnswers(hearingId, questions, idPrefix) {
+  const roles = timelineRoles(app.definition, app.pack.roles || []);
+  return questions.map(
+    (q) =>
+      renderQuestion(q, {
+        idPrefix,
+        value: hearingAnswers(hearingId)[q.key],
+        roles,
+        readOnly: readOnly(),
+        onChange: answerSaver(hearingId, q.key),
+      }).el,
+  );
 }
 
 function missingAnswers(level, answers, outer, hearing) {
@@ -430,6 +531,13 @@ function backupCard() {
 function renderSession() {
   startView();
   const ro = readOnly();
+  // The sitting's own questions come before the hearings; later session sections (the
+  // end-of-sitting debrief) after them, where the volunteer is when the calendar is done.
+  const sessionBlocks = renderSections("session", null, null);
+  const sessionSections = questionsOf(app.definition, "session").map(({ section }) => section);
+  const isDebrief = (section, i) => (section.when ? section.when === "end" : i > 0);
+  const before = sessionBlocks.filter((_, i) => !isDebrief(sessionSections[i], i));
+  const after = sessionBlocks.filter((_, i) => isDebrief(sessionSections[i], i));
   const actions = ro
     ? h("div", { class: "actions" }, h("a", { class: "btn", href: link({ observation: app.obs.id, view: "review" }), onclick: navigate }, "Summary"))
     : h(
@@ -450,8 +558,10 @@ function renderSession() {
     ro ? h("p", { class: "card" }, "This observation was submitted. It can no longer be changed.") : null,
     generalProblems(),
     app.obs.assignment_id ? null : courtEditor(),
-    renderSections("session", null, null),
+    before,
     h("section", { class: "cap-section" }, h("h2", {}, "Hearings"), hearingsList(), actions),
+    after.length ? h("p", { class: "muted small cap-debrief-note" }, "After the last hearing:") : null,
+    after,
     h("section", { class: "cap-section" }, h("h2", {}, "Notes"), notesField()),
     backupCard(),
   );
@@ -466,6 +576,7 @@ function renderHearing(hearingId) {
   const roles = timelineRoles(app.definition, app.pack.roles || []);
   const hasTimeline = (app.definition.sections || []).some((s) => (s.questions || []).some((q) => q.type === "speaker_timeline"));
   const hearing = () => app.obs.hearings.find((x) => x.id === hearingId);
+  app.sheet = h("section", { class: "cap-sheet", hidden: true, role: "dialog", "aria-modal": "false", "aria-labelledby": "sheet-title" });
 
   const timeline = new TimelineView({
     roles,
@@ -500,11 +611,27 @@ function renderHearing(hearingId) {
         target.turns.length > turnIndex && replaceTurn(target, turnIndex, turn);
         obs.errors = (obs.errors || []).filter((e) => !(e.hearing_id === hearingId && e.field.startsWith("turns")));
       }).then(refresh),
-    onDelete: (turnIndex) =>
-      edit((obs) => {
+    onDelete: (turnIndex) => {
+      const removed = hearing() && hearing().turns[turnIndex] ? { ...hearing().turns[turnIndex] } : null;
+      return edit((obs) => {
         const target = obs.hearings.find((x) => x.id === hearingId);
         return target ? deleteTurn(target, turnIndex) : false;
-      }).then(refresh),
+      }).then(() => {
+        refresh();
+        if (!removed) return;
+        const label = (roles.find((r) => r.key === removed.role) || { label: removed.role }).label;
+        undoable(`Turn ${turnIndex + 1} (${label}, ${formatMs(removed.start_ms)}) deleted.`, () =>
+          edit((obs) => {
+            const target = obs.hearings.find((x) => x.id === hearingId);
+            if (!target) return false;
+            target.turns.splice(Math.min(turnIndex, target.turns.length), 0, removed);
+            target.turns.sort((a, b) => a.start_ms - b.start_ms);
+            target._undo = [];
+          }).then(refresh),
+        );
+      });
+    },
+    onNext: (stamp) => nextHearing(hearingId, stamp),
   });
   app.timeline = timeline;
 
@@ -539,8 +666,8 @@ function renderHearing(hearingId) {
     : h(
         "div",
         { class: "actions cap-actions" },
-        h("button", { type: "button", class: "btn btn-primary btn-big", onclick: (e) => newHearing(hearingId, e.timeStamp) }, "Next hearing"),
-        h("button", { type: "button", class: "btn", onclick: (e) => finishHearing(hearingId, e.timeStamp) }, "End hearing"),
+        hasTimeline ? null : h("button", { type: "button", class: "btn btn-primary btn-big", "data-action": "next-hearing", onclick: (e) => nextHearing(hearingId, e.timeStamp) }, "Next hearing"),
+        h("button", { type: "button", class: "btn", onclick: (e) => finishHearing(hearingId, e.timeStamp) }, "End hearing (last of the sitting)"),
         h("button", { type: "button", class: "btn btn-danger", onclick: () => removeHearing(hearingId) }, "Delete hearing"),
       );
 
@@ -557,9 +684,11 @@ function renderHearing(hearingId) {
       caseRef,
       caseErrors,
     ),
-    renderSections("hearing", hearingId, hasTimeline ? timeline.section : null),
+    hearingSections(hearingId, hasTimeline ? timeline.section : null),
     actions,
+    hasTimeline ? timeline.allTurns : null,
     hasTimeline && !ro ? timeline.pad : null,
+    app.sheet,
   );
   app.refreshers.push(() => {
     const current = hearing();
@@ -661,6 +790,48 @@ function renderReview() {
 }
 
 // ---- actions ---------------------------------------------------------------------------------
+
+/** Next hearing: ends this one and opens a new one, after showing once the safety and
+ * accountability questions of this hearing still unanswered (they stay unanswered if skipped). */
+function nextHearing(hearingId, stamp) {
+  const sheet = app.sheet;
+  const open = unansweredOf(hearingId, { tags: CHECK_TAGS });
+  if (!sheet || !sheet.hidden || !open.length || app.checked.has(hearingId)) {
+    if (sheet) sheet.hidden = true;
+    return newHearing(hearingId, stamp);
+  }
+  app.checked.add(hearingId);
+  const index = hearingIndex(hearingId);
+  sheet.replaceChildren(
+    h("h2", { id: "sheet-title", tabindex: "-1" }, `Before hearing ${index + 2}`),
+    h("p", { class: "muted small" }, `Still unanswered in hearing ${index + 1}: ${plural(open.length, "safety or accountability question", "safety or accountability questions")}. Answer what you saw; what you leave stays unanswered.`),
+    h("div", { class: "sheet-body" }, quickAnswers(hearingId, open, `c${index + 1}`)),
+    h(
+      "div",
+      { class: "actions tight sheet-actions" },
+      h("button", { type: "button", class: "btn btn-primary", "data-action": "sheet-next", onclick: (e) => nextHearing(hearingId, e.timeStamp) }, `Go to hearing ${index + 2}`),
+      h("button", { type: "button", class: "btn", onclick: () => (sheet.hidden = true) }, "Back to this hearing"),
+    ),
+  );
+  sheet.hidden = false;
+  sheet.querySelector("h2").focus({ preventScroll: true });
+  return null;
+}
+
+/** A notice with an Undo button, for a destructive action already done. */
+function undoable(message, undo) {
+  const button = h("button", { type: "button", class: "btn btn-small notice-undo" }, "Undo");
+  button.addEventListener("click", async () => {
+    noticeEl.hidden = true;
+    await undo();
+    notice("Undone.", "ok");
+  });
+  noticeEl.replaceChildren(h("span", {}, message, " "), button);
+  noticeEl.dataset.tone = "info";
+  noticeEl.hidden = false;
+  clearTimeout(notice.timer);
+  notice.timer = setTimeout(() => (noticeEl.hidden = true), 10_000);
+}
 
 async function newHearing(fromHearingId = null, stamp = performance.now()) {
   await app.debouncer.flush();
@@ -952,7 +1123,11 @@ async function onStoreChange(notice) {
   // Another tab changed it (or a submit was refused): draw again, keeping the caret.
   const active = document.activeElement;
   const keep = active && active.id ? { id: active.id, value: active.value, start: active.selectionStart, end: active.selectionEnd } : null;
+  const turnEdit = app.timeline ? app.timeline.editState() : null;
+  const sameView = location.href;
   await route();
+  // An open turn edit keeps what was typed in it (the redraw starts from the stored copy).
+  if (turnEdit && app.timeline && location.href === sameView) app.timeline.restoreEdit(turnEdit);
   if (keep) {
     const again = document.getElementById(keep.id);
     if (again) {

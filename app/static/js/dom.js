@@ -1,4 +1,8 @@
 // Tiny DOM builder: h("button", { class: "btn", onclick: fn }, "Label").
+
+/** This page life (a reload is another): a monotonic clock reading of another one is not
+ * comparable with this page's (timeline.js). */
+export const PAGE_ID = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 const PROPS = new Set(["value", "checked", "disabled", "hidden", "readOnly", "selected", "indeterminate"]);
 
 export function h(tag, props, ...children) {

@@ -8,7 +8,7 @@
 // jitter, 2 s up to 60 s. An item the server calls invalid keeps its place in the outbox with
 // the server's errors until the volunteer changes it.
 import { refreshPack, SignedOut, storedPack } from "./pack.js";
-import { isUnsynced, listObservations, needsFix, onSaved, readyToSend, toObservationIn, updateSyncState } from "./store.js";
+import { hearingKey, importServerDrafts, isUnsynced, listObservations, needsFix, onSaved, readyToSend, toObservationIn, updateSyncState, waitingParts } from "./store.js";
 
 export const BATCH_URL = "/api/v1/observations/batch";
 const BATCH_SIZE = 20;
@@ -45,14 +45,20 @@ export async function syncStatus() {
   const mine = pack && pack.user ? await listObservations(pack.user.id) : [];
   const unsynced = mine.filter(isUnsynced);
   const toFix = unsynced.filter(needsFix).length;
-  const waiting = unsynced.length - toFix;
+  const waitingObs = unsynced.filter((obs) => !needsFix(obs));
+  const parts = waitingObs.map(waitingParts);
+  const hearings = parts.reduce((n, p) => n + p.hearings, 0);
+  const other = parts.filter((p) => p.other).length;
+  // In the volunteer's terms: hearings first, else the sitting's other details.
+  const what = hearings ? `${plural(hearings, "hearing", "hearings")} waiting` : other ? `${plural(other, "sitting's details", "sittings' details")} waiting` : "";
+  const waiting = hearings + other;
   const online = navigator.onLine;
   let text;
   let tone;
   if (state.phase === "auth") {
     text = "Sign in again to sync";
     tone = "danger";
-  } else if (!online && unsynced.length) {
+  } else if (!online && waiting + toFix) {
     text = "Offline — saved on this phone";
     tone = "warn";
   } else if (state.phase === "failed" && waiting) {
@@ -62,19 +68,29 @@ export async function syncStatus() {
     text = "Syncing…";
     tone = "info";
   } else if (waiting) {
-    text = `${waiting} waiting`;
+    text = what;
     tone = "info";
   } else if (toFix) {
     text = "Needs your attention";
     tone = "danger";
+  } else if (mine.some((obs) => obs.serverDiffers)) {
+    text = online ? "Taking the server's copy…" : "Offline — the server has a newer copy";
+    tone = "info";
+  } else if (unsynced.length) {
+    text = online ? "Nothing waiting" : "Nothing waiting · offline";
+    tone = "ok";
   } else {
     text = online ? "All synced" : "All synced · offline";
     tone = "ok";
   }
   const details = [];
-  if (waiting && !text.startsWith(String(waiting))) details.push(`${waiting} waiting`);
+  if (what && text !== what) details.push(what);
   if (toFix) details.push(`${toFix} to fix`);
-  return { text, tone, details, waiting, toFix, unsynced: unsynced.length, online, phase: state.phase };
+  return { text, tone, details, waiting, hearings, toFix, unsynced: unsynced.length, online, phase: state.phase };
+}
+
+function plural(n, one, many) {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 export function onStatus(listener) {
@@ -146,8 +162,12 @@ async function applyResult(item, result) {
       }
       return;
     }
+    if (item.rev >= (obs.ackedRev || 0)) obs.ackedHearings = Object.fromEntries(item.body.hearings.map((h) => [h.id, hearingKey(h)]));
     obs.ackedRev = Math.max(obs.ackedRev || 0, item.rev);
     if (result.revision) obs.serverRevision = result.revision;
+    // Stored, but the server's current copy is another (merged with another device's edit):
+    // not "All synced" until this phone holds that copy (fetchServerCopies).
+    obs.serverDiffers = Boolean(result.server_copy_differs);
     if (obs.rev === item.rev) {
       obs.errors = [];
       obs.reason = null;
@@ -195,6 +215,7 @@ async function sendAll() {
   owner = pack.user.id;
   const queue = (await listObservations(owner)).filter(readyToSend);
   if (!queue.length) {
+    if (navigator.onLine) await fetchServerCopies(pack);
     state.phase = "idle";
     return;
   }
@@ -215,9 +236,24 @@ async function sendAll() {
     }));
     await sendItems(items, session);
   }
+  await fetchServerCopies(pack);
   state.phase = "idle";
   state.failures = 0;
   state.lastSyncedAt = new Date();
+}
+
+/** The server's current copy of every observation it said differs from what was sent. */
+async function fetchServerCopies(pack) {
+  const differing = (await listObservations(pack.user.id)).filter((obs) => obs.serverDiffers && !isUnsynced(obs));
+  for (const obs of differing) {
+    const response = await fetch(`/api/v1/observations/${encodeURIComponent(obs.id)}`, {
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { Accept: "application/json" },
+    });
+    if (!response.ok) throw new HttpError(response.status, null);
+    await importServerDrafts({ owner: pack.user.id, drafts: [await response.json()], assignments: pack.assignments });
+  }
 }
 
 async function runOnce() {

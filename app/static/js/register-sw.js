@@ -104,7 +104,24 @@ function warnInsecure() {
   );
 }
 
+/** A page kept on the phone (My assignments), shown offline: say how old the copy is. */
+function showCopyAge() {
+  const el = document.querySelector("[data-copy-as-of]");
+  if (!el) return;
+  const when = new Date(el.dataset.copyAsOf);
+  const update = () => {
+    el.hidden = navigator.onLine || Number.isNaN(when.getTime());
+    const sameDay = when.toDateString() === new Date().toDateString();
+    const time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    el.textContent = `Offline: the copy kept on this phone, as of ${sameDay ? time : `${when.toLocaleDateString()} ${time}`}.`;
+  };
+  update();
+  window.addEventListener("online", update);
+  window.addEventListener("offline", update);
+}
+
 warnInsecure();
+showCopyAge();
 registerWorker().catch((error) => console.warn("Service worker not registered", error));
 // Ask the browser not to evict what is saved here (Chrome grants it to engaged sites silently).
 if (navigator.storage && navigator.storage.persist) {

@@ -12,6 +12,8 @@
 //
 // Schema changes must stay additive (new stores, indexes, optional fields): an older shell
 // still running in another tab, or a newer one after an update, reads the same records.
+import { PAGE_ID } from "./dom.js";
+
 const DB_NAME = "courtwatch";
 const DB_VERSION = 1;
 /**
@@ -183,6 +185,30 @@ export function needsFix(obs) {
   return isUnsynced(obs) && obs.invalidRev === obs.rev;
 }
 
+/** What the volunteer would lose with this phone: the hearings changed since the server last
+ * acknowledged the observation (new, edited or deleted), and whether anything else of it
+ * (sitting answers, notes) waits. Nothing waits in a record with nothing recorded yet. */
+export function waitingParts(obs) {
+  if (!isUnsynced(obs)) return { hearings: 0, other: false };
+  const body = toObservationIn(obs);
+  const acked = obs.ackedHearings || {};
+  let hearings = 0;
+  const seen = new Set();
+  for (const hearing of body.hearings) {
+    seen.add(hearing.id);
+    if (acked[hearing.id] !== hearingKey(hearing)) hearings += 1;
+  }
+  for (const id of Object.keys(acked)) if (!seen.has(id)) hearings += 1;
+  const prefilled = new Set(obs.prefilled || []);
+  const recorded = body.hearings.length > 0 || Boolean(body.notes) || Object.keys(body.session_answers).some((k) => !prefilled.has(k)) || body.status === "submitted";
+  return { hearings, other: hearings === 0 && (recorded || Object.keys(acked).length > 0) };
+}
+
+/** A hearing as sent, compared with what the server acknowledged. */
+export function hearingKey(hearing) {
+  return JSON.stringify(hearing);
+}
+
 export function readyToSend(obs) {
   return isUnsynced(obs) && !needsFix(obs);
 }
@@ -202,6 +228,9 @@ export function blankHearing(position) {
     turns: [],
     // Monotonic clock base (performance.timeOrigin + performance.now()) of the start.
     _clock: performance.timeOrigin + performance.now(),
+    _page: PAGE_ID,
+    _drift: Date.now() - (performance.timeOrigin + performance.now()),
+    _seen: { wall: Date.now(), offset: 0 },
     _undo: [],
   };
 }
@@ -226,6 +255,7 @@ export function knownSessionAnswers(definition, sitting) {
 
 export function newObservation({ owner, protocolVersionId, assignment, court, device, definition }) {
   const now = new Date().toISOString();
+  const prefilled = knownSessionAnswers(definition, assignment ? assignment.court_session : court);
   return {
     id: newId(),
     owner,
@@ -235,7 +265,9 @@ export function newObservation({ owner, protocolVersionId, assignment, court, de
     // What the header shows, kept with the record in case the pack forgets the assignment.
     session_info: assignment ? assignment.court_session : { ...court },
     status: "draft",
-    session_answers: knownSessionAnswers(definition, assignment ? assignment.court_session : court),
+    session_answers: prefilled,
+    // Filled in from the assignment, not recorded by the volunteer (the sync line says so).
+    prefilled: Object.keys(prefilled),
     notes: "",
     hearings: [],
     client_edited_at: now,
@@ -346,6 +378,7 @@ export function toObservationIn(obs) {
         start_ms: Math.max(0, Math.round(t.start_ms)),
         end_ms: t.end_ms === null || t.end_ms === undefined ? null : Math.max(0, Math.round(t.end_ms)),
       })),
+      ...(hearing.clock_jump_ms ? { clock_jump_ms: Math.round(hearing.clock_jump_ms) } : {}),
     })),
     client_edited_at: obs.client_edited_at,
     based_on_revision: obs.serverRevision || null,
@@ -424,7 +457,16 @@ export async function importServerDrafts({ owner, drafts, assignments }) {
       const local = await req(store.get(draft.id));
       if (local) {
         if (isUnsynced(local)) continue;
-        if ((incoming.serverRevision || 0) <= (local.serverRevision || 0)) continue;
+        // The server's copy differs from what it acknowledged (a merge): take it.
+        if (!local.serverDiffers && (incoming.serverRevision || 0) <= (local.serverRevision || 0)) continue;
+        // This phone stays itself (its device id, the running clock of an open hearing).
+        incoming.device_id = local.device_id ?? incoming.device_id;
+        incoming.prefilled = local.prefilled || [];
+        for (const hearing of incoming.hearings) {
+          const before = (local.hearings || []).find((x) => x.id === hearing.id);
+          if (before && typeof before._clock === "number") hearing._clock = before._clock;
+        }
+        incoming.ackedHearings = Object.fromEntries(toObservationIn(incoming).hearings.map((h) => [h.id, hearingKey(h)]));
         store.put(incoming);
         ids.push(incoming.id);
         continue;

@@ -1,27 +1,66 @@
 // The speaker timeline: tap who speaks, the clock runs, every tap is a saved turn.
 //
 // Clock. A hearing keeps its wall-clock start (`started_at`, as the phone reported it) and a
-// monotonic base `_clock` = performance.timeOrigin + performance.now() at the start. Offsets are
-// (timeOrigin + now) − _clock: monotonic for as long as the page lives. After a reload the new
-// page's timeOrigin comes from the wall clock, so the offset continues from the wall-clock
-// difference; offsets are never allowed to go backwards (clamped to the last recorded one).
+// monotonic base `_clock` = performance.timeOrigin + performance.now() at the start, for the page
+// life `_page` that set it. Offsets are (timeOrigin + now) − _clock: monotonic while the page
+// lives, whatever the wall clock does; the hearing's end is its start plus the monotonic offset,
+// so it never ends before it starts. A wall clock that moves while a hearing is open (set by
+// hand, a time zone, a network correction) is noted as `clock_jump_ms` for staff.
 //
-// Taps. A tap on a role ends the current turn and starts that role's turn; a tap on the role
-// that is already speaking does nothing (a nervous double tap must not split a turn); Pause
-// ends the current turn without starting another (silence, recess); Undo reverts the last tap
-// or pause exactly. Hand edits of the turn list clear the undo history.
-import { clear, formatMs, h, parseDuration, plural } from "./dom.js";
+// Resume. A new page life (a reload, the tab reopened) has no monotonic link to the old one:
+// the offset continues from the last saved point `_seen` {wall, offset} plus the wall-clock time
+// since. When that gap is impossible (the clock went back) or implausible for a hearing left
+// open (over RESUME_LIMIT_MS: a clock moved forward), the offset continues from the saved point
+// alone and the jump is noted. Offsets never go backwards (clamped to the last recorded one).
+//
+import { clear, formatMs, h, PAGE_ID, parseDuration, plural } from "./dom.js";
 
 const UNDO_DEPTH = 50;
+const RESUME_LIMIT_MS = 90 * 60_000;
+const JUMP_MS = 60_000;
 
 export function nowEpoch() {
   return performance.timeOrigin + performance.now();
 }
 
+/** Wall clock minus monotonic clock: constant while the wall clock is left alone. */
+function drift() {
+  return Date.now() - nowEpoch();
+}
+
+function noteJump(hearing, ms) {
+  if (Math.abs(ms) < JUMP_MS) return;
+  hearing.clock_jump_ms = (hearing.clock_jump_ms || 0) + Math.round(ms);
+}
+
+/** The hearing's monotonic base on this page, worked out once per page life (see Resume). */
 function clockBase(hearing) {
-  if (typeof hearing._clock === "number") return hearing._clock;
-  const wall = Date.parse(hearing.started_at || "");
-  return Number.isNaN(wall) ? nowEpoch() : wall;
+  if (typeof hearing._clock === "number" && (hearing._page === PAGE_ID || hearing._page === undefined)) return hearing._clock;
+  const seen = hearing._seen;
+  let offset;
+  if (seen && typeof seen.wall === "number" && typeof seen.offset === "number") {
+    const gap = Date.now() - seen.wall;
+    if (gap < -1000 || gap > RESUME_LIMIT_MS) {
+      noteJump(hearing, gap);
+      offset = seen.offset;
+    } else offset = seen.offset + Math.max(0, gap);
+  } else {
+    const wall = Date.parse(hearing.started_at || "");
+    offset = Number.isNaN(wall) ? 0 : Math.max(0, Date.now() - wall);
+  }
+  hearing._clock = nowEpoch() - Math.max(offset, lastMark(hearing));
+  hearing._page = PAGE_ID;
+  hearing._drift = drift();
+  return hearing._clock;
+}
+
+/** Remember where the hearing stands (for a resume) and note a wall clock that moved. */
+export function markSeen(hearing, t) {
+  clockBase(hearing);
+  const now = drift();
+  if (typeof hearing._drift === "number") noteJump(hearing, now - hearing._drift);
+  hearing._drift = now;
+  hearing._seen = { wall: Date.now(), offset: t };
 }
 
 export function lastMark(hearing) {
@@ -61,6 +100,7 @@ export function tapRole(hearing, role, t) {
   }
   hearing.turns.push({ role, start_ms: t, end_ms: null });
   pushUndo(hearing, op);
+  markSeen(hearing, t);
   return true;
 }
 
@@ -69,6 +109,7 @@ export function pauseTurn(hearing, t) {
   if (!current) return false;
   current.end_ms = Math.max(t, current.start_ms);
   pushUndo(hearing, { kind: "pause", closed: hearing.turns.length - 1 });
+  markSeen(hearing, t);
   return true;
 }
 
@@ -91,7 +132,11 @@ export function undoLast(hearing) {
 export function endHearing(hearing, t) {
   const current = currentTurn(hearing);
   if (current) current.end_ms = Math.max(t, current.start_ms);
-  hearing.ended_at = new Date().toISOString();
+  markSeen(hearing, t);
+  // Start plus the monotonic time since: never before the start, whatever the wall clock did.
+  const start = Date.parse(hearing.started_at || "");
+  const end = Number.isNaN(start) ? new Date() : new Date(start + Math.max(t, lastMark(hearing)));
+  hearing.ended_at = end.toISOString();
   hearing._undo = [];
   return true;
 }
@@ -134,13 +179,14 @@ export function deleteTurn(hearing, index) {
 
 /** The speaker timeline on screen: the clock bar, the tap pad and the editable turn list. */
 export class TimelineView {
-  constructor({ roles, readOnly, title, onTap, onPause, onUndo, onReplace, onDelete }) {
+  constructor({ roles, readOnly, title, onTap, onPause, onUndo, onReplace, onDelete, onNext }) {
     this.roles = roles;
     this.byKey = new Map(roles.map((r) => [r.key, r]));
     this.readOnly = readOnly;
-    this.handlers = { onTap, onPause, onUndo, onReplace, onDelete };
+    this.handlers = { onTap, onPause, onUndo, onReplace, onDelete, onNext };
     this.hearing = null;
     this.editing = null;
+    this.editEl = null;
 
     this.clockText = h("span", { class: "clock-time", "aria-hidden": "true" }, "0:00");
     this.speakerText = h("span", { class: "clock-speaker" }, "No one speaking");
@@ -149,16 +195,20 @@ export class TimelineView {
     this.live = h("span", { class: "visually-hidden", "aria-live": "polite" });
     this.padToggle = h(
       "button",
-      { type: "button", class: "pad-btn pad-toggle", "aria-expanded": "true", "aria-controls": "tap-pad", onclick: () => this.togglePad() },
+      { type: "button", class: "pad-btn pad-toggle", "data-action": "toggle-pad", "aria-expanded": "true", "aria-controls": "pad-roles", onclick: () => this.togglePad() },
       "Hide pad",
     );
+    // Next hearing: always in the bar, one tap, no scrolling; it ends this hearing.
+    this.nextButton = onNext && !readOnly
+      ? h("button", { type: "button", class: "btn btn-primary clock-next", "data-action": "next-hearing", onclick: (event) => this.handlers.onNext(event.timeStamp) }, "Next hearing")
+      : null;
     this.clockBar = h(
       "div",
       { class: "clock-bar", "data-testid": "clock-bar" },
       h("span", { class: "clock-title" }, title),
       this.clockText,
       h("span", { class: "clock-now" }, h("span", { class: "swatch", "aria-hidden": "true" }), this.speakerText, this.turnClock),
-      readOnly ? null : this.padToggle,
+      this.nextButton,
       this.live,
     );
 
@@ -192,13 +242,25 @@ export class TimelineView {
       "Undo",
     );
     grid.append(this.pauseButton, this.undoButton);
-    this.pad = h("div", { class: "pad", id: "tap-pad", role: "group", "aria-label": "Who is speaking" }, grid);
+    grid.id = "pad-roles";
+    // The last few turns, one line of fixed height: a tap changes its text, never the layout.
+    this.recent = h("ol", { class: "pad-recent", "aria-label": "Latest turns" });
+    this.pad = h(
+      "div",
+      { class: "pad", id: "tap-pad", role: "group", "aria-label": "Who is speaking" },
+      h("div", { class: "pad-head" }, this.recent, this.padToggle),
+      grid,
+    );
+    this.grid = grid;
     if (readOnly) this.pad.hidden = true;
 
     this.error = h("div", { class: "error", "data-field": "turns" });
     this.list = h("ol", { class: "turns", "aria-label": "Turns" });
     this.summary = h("p", { class: "muted small turns-summary" });
-    this.section = h("div", { class: "timeline" }, this.summary, this.error, this.list);
+    this.section = h("div", { class: "timeline" }, this.summary, this.error);
+    // Every turn, to check and correct, below everything else: opening it pushes nothing.
+    this.allSummary = h("summary", {}, "All turns");
+    this.allTurns = h("details", { class: "card all-turns", "data-testid": "all-turns" }, this.allSummary, this.list);
     this.timer = setInterval(() => this.tick(), 500);
   }
 
@@ -207,8 +269,8 @@ export class TimelineView {
   }
 
   togglePad() {
-    const open = this.pad.hidden;
-    this.pad.hidden = !open;
+    const open = this.grid.hidden;
+    this.grid.hidden = !open;
     this.padToggle.textContent = open ? "Hide pad" : "Show pad";
     this.padToggle.setAttribute("aria-expanded", String(open));
   }
@@ -221,6 +283,7 @@ export class TimelineView {
     this.clockText.textContent = formatMs(now);
     const current = currentTurn(hearing);
     this.turnClock.textContent = current ? formatMs(now - current.start_ms) : "";
+    if (this.runningClock) this.runningClock.textContent = current ? formatMs(now - current.start_ms) : "";
   }
 
   update(hearing, errors = []) {
@@ -239,22 +302,71 @@ export class TimelineView {
     }
     this.pauseButton.disabled = !current;
     this.undoButton.disabled = !(hearing._undo && hearing._undo.length);
-    this.tick();
     this.renderList(hearing, errors);
+    this.tick();
   }
 
   renderList(hearing, errors) {
     const turns = hearing.turns || [];
     const talk = turns.reduce((sum, t) => sum + ((t.end_ms ?? offsetAt(hearing)) - t.start_ms), 0);
     this.summary.textContent = turns.length ? `${plural(turns.length, "turn", "turns")} · ${formatMs(talk)} of talk` : "No turns yet: tap who speaks below.";
+    this.allSummary.textContent = turns.length ? `All ${plural(turns.length, "turn", "turns")} · check or correct` : "All turns";
     const general = errors.filter((e) => !/^turns\[\d+\]/.test(e.field));
     clear(this.error);
     for (const e of general) this.error.append(h("p", { class: "error" }, e.msg));
+    this.renderRecent(turns);
+    // An open edit is kept as typed (a background save or sync redraws the rest).
+    const keep = this.editing !== null && this.editEl && turns[this.editing] ? this.editEl : null;
     clear(this.list);
     turns.forEach((turn, index) => {
       const own = errors.filter((e) => e.field.startsWith(`turns[${index}]`));
-      this.list.append(this.editing === index ? this.editRow(hearing, turn, index) : this.row(turn, index, own));
+      if (this.editing === index) {
+        this.editEl = keep || this.editRow(hearing, turn, index);
+        this.list.append(this.editEl);
+      } else this.list.append(this.row(turn, index, own));
     });
+    if (this.editing !== null && !turns[this.editing]) {
+      this.editing = null;
+      this.editEl = null;
+    }
+  }
+
+  renderRecent(turns) {
+    clear(this.recent);
+    this.runningClock = null;
+    const shown = turns.slice(-3);
+    if (!shown.length) {
+      this.recent.append(h("li", { class: "muted" }, "No turns yet"));
+      return;
+    }
+    for (const turn of shown) {
+      const role = this.byKey.get(turn.role);
+      const running = turn.end_ms === null || turn.end_ms === undefined;
+      const time = h("span", { class: "muted" }, running ? "" : formatMs(turn.end_ms - turn.start_ms));
+      if (running) this.runningClock = time;
+      const li = h("li", { class: `recent-turn${running ? " running" : ""}` }, h("span", { class: "swatch", "aria-hidden": "true" }), role ? role.label : turn.role, " ", time);
+      li.style.setProperty("--role", role ? role.colour : "#a9b4c2");
+      this.recent.append(li);
+    }
+  }
+
+  /** What an open turn edit holds, to carry over a full redraw (restoreEdit). */
+  editState() {
+    if (this.editing === null || !this.editEl) return null;
+    const value = (suffix) => this.editEl.querySelector(`[id$="-${suffix}"]`)?.value;
+    return { index: this.editing, role: value("role"), start: value("start"), end: value("end") };
+  }
+
+  restoreEdit(state) {
+    if (!state || !this.hearing || !this.hearing.turns[state.index]) return;
+    this.startEdit(state.index);
+    const set = (suffix, v) => {
+      const el = this.editEl && this.editEl.querySelector(`[id$="-${suffix}"]`);
+      if (el && v !== undefined) el.value = v;
+    };
+    set("role", state.role);
+    set("start", state.start);
+    set("end", state.end);
   }
 
   row(turn, index, errors) {
@@ -288,6 +400,8 @@ export class TimelineView {
 
   startEdit(index) {
     this.editing = index;
+    this.editEl = null;
+    this.allTurns.open = true;
     this.renderList(this.hearing, []);
     const first = this.list.querySelector(".turn-edit select");
     if (first) first.focus();
@@ -315,12 +429,13 @@ export class TimelineView {
         start_ms: start.value.trim() === startShown ? turn.start_ms : parseDuration(start.value),
         end_ms: endText === endShown ? (running ? null : turn.end_ms) : endText === "" ? null : parseDuration(endText) ?? undefined,
       };
-      const problem = checkTurn(hearing, index, candidate, this.roles);
+      const problem = checkTurn(this.hearing || hearing, index, candidate, this.roles);
       if (problem) {
         message.textContent = problem;
         return;
       }
       this.editing = null;
+      this.editEl = null;
       this.handlers.onReplace(index, candidate);
     };
     return h(
@@ -337,7 +452,7 @@ export class TimelineView {
           "div",
           { class: "actions tight" },
           h("button", { type: "submit", class: "btn btn-primary" }, "Save turn"),
-          h("button", { type: "button", class: "btn", onclick: () => { this.editing = null; this.renderList(hearing, []); } }, "Cancel"),
+          h("button", { type: "button", class: "btn", onclick: () => { this.editing = null; this.editEl = null; this.renderList(this.hearing, []); } }, "Cancel"),
         ),
       ),
     );

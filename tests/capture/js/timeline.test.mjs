@@ -124,3 +124,73 @@ test("show_if follows definition.py: equals, any_of, lists, session answers, hid
   assert.equal(isEmpty([]), false, "an empty list is an answer: none of these");
   assert.equal(isEmpty("  "), true);
 });
+
+// ---- wrong clocks ----------------------------------------------------------------------------
+
+import { PAGE_ID } from "../../../app/static/js/dom.js";
+
+function withWallShift(shift, fn) {
+  const real = Date.now;
+  Date.now = () => real() + shift;
+  try {
+    return fn();
+  } finally {
+    Date.now = real;
+  }
+}
+
+function openHearing(offsetMs) {
+  // Started offsetMs ago on this page's monotonic clock, wall clock agreeing.
+  const mono = performance.timeOrigin + performance.now();
+  const drift = Date.now() - mono;
+  return {
+    id: "h", started_at: new Date(Date.now() - offsetMs).toISOString(), ended_at: null, answers: {}, turns: [],
+    _clock: mono - offsetMs, _page: PAGE_ID, _drift: drift, _seen: { wall: Date.now() - offsetMs, offset: 0 }, _undo: [],
+  };
+}
+
+test("a clock pulled back during a hearing: it still ends after it starts, and the jump is noted", () => {
+  const h = openHearing(30_000);
+  tapRole(h, "judge", offsetAt(h));
+  withWallShift(-3_600_000, () => {
+    const t = offsetAt(h); // monotonic: about 30 s, not minus an hour
+    assert.ok(t >= 30_000 && t < 40_000, `offset ${t}`);
+    endHearing(h, t);
+  });
+  assert.ok(Date.parse(h.ended_at) >= Date.parse(h.started_at), "ends after it starts");
+  assert.ok(Date.parse(h.ended_at) - Date.parse(h.started_at) < 40_000);
+  assert.ok(h.clock_jump_ms <= -3_500_000, `jump ${h.clock_jump_ms}`);
+  assert.ok(h.turns[0].end_ms >= h.turns[0].start_ms);
+});
+
+test("reopened after a clock moved forward while the page was closed: offsets go on, flagged", () => {
+  // Saved 10 s ago at offset 20 s, by another page life; the wall clock is now 3 h ahead.
+  const h = openHearing(30_000);
+  tapRole(h, "judge", 20_000);
+  h._page = "an earlier page";
+  h._seen = { wall: Date.now() - 10_000, offset: 20_000 };
+  const t = withWallShift(3 * 3_600_000, () => offsetAt(h));
+  assert.ok(t >= 20_000 && t < 25_000, `offset ${t}`); // not three hours
+  assert.ok(h.clock_jump_ms >= 3 * 3_600_000 - 20_000, `jump ${h.clock_jump_ms}`);
+  assert.equal(h._page, PAGE_ID);
+});
+
+test("reopened after a short break: the time away counts, nothing is flagged", () => {
+  const h = openHearing(30_000);
+  tapRole(h, "judge", 20_000);
+  h._page = "an earlier page";
+  h._seen = { wall: Date.now() - 120_000, offset: 20_000 };
+  const t = offsetAt(h);
+  assert.ok(t >= 140_000 && t < 145_000, `offset ${t}`);
+  assert.equal(h.clock_jump_ms, undefined);
+});
+
+test("reopened with the clock pulled back: never before the last turn", () => {
+  const h = openHearing(30_000);
+  tapRole(h, "judge", 20_000);
+  h._page = "an earlier page";
+  h._seen = { wall: Date.now() + 600_000, offset: 20_000 }; // saved "in the future"
+  const t = offsetAt(h);
+  assert.ok(t >= 20_000 && t < 21_000, `offset ${t}`);
+  assert.ok(h.clock_jump_ms <= -590_000);
+});
