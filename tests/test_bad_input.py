@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from app.auth.models import Role
-from app.observations.models import Observation, Turn
+from app.observations.models import Hearing, Observation, Turn
 from app.protocols.models import ProtocolVersion
 from app.sessions.models import CourtSession
 from tests.protocols.factories import published_protocol, small_definition
@@ -95,7 +95,9 @@ def test_huge_numeric_answers_are_invalid(db, client_for, value):
             send(client, observation_body(version.id, hearings=[hearing])),
             f"hearings[0].answers.{key}",
         )
-    assert count(db, Observation) == 0
+    # The rest of each observation is kept as a draft; the refused hearing is not stored.
+    assert count(db, Observation) == 2
+    assert count(db, Hearing) == 0
 
 
 # --- the sync batch: datetimes that overflow in UTC -----------------------------------------

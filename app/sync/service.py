@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -326,6 +327,9 @@ def _ingest_item(
     try:
         return _store(session=session, user=user, index=index, item=item, raw=raw, existing=existing, protocols=protocols)  # fmt: skip
     except _Refused as refused:
+        kept = _store_the_rest(session=session, user=user, index=index, raw=raw, existing=existing, protocols=protocols, refused=refused)  # fmt: skip
+        if kept is not None:
+            return kept
         return ItemResult(
             id=item.id,
             index=index,
@@ -336,6 +340,54 @@ def _ingest_item(
             reason=refused.reason,
             errors=_out(refused.errors),
         )
+
+
+_HEARING_LOC = re.compile(r"^hearings\[(\d+)\]")
+
+
+def _store_the_rest(
+    *,
+    session: Session,
+    user: User,
+    index: int,
+    raw: dict[str, Any],
+    existing: Observation | None,
+    protocols: _Protocols,
+    refused: _Refused,
+) -> ItemResult | None:
+    """When only some hearings hold the problems, the rest of the observation is stored as a
+    draft (a refusal never leaves the volunteer with nothing on the server); the item is still
+    answered `invalid` with every problem, for the phone to show beside its hearing."""
+    if not refused.errors or any(not _HEARING_LOC.match(e.loc) for e in refused.errors):
+        return None
+    bad = {int(m.group(1)) for e in refused.errors if (m := _HEARING_LOC.match(e.loc))}
+    hearings = raw.get("hearings")
+    if not isinstance(hearings, list):
+        return None
+    rest = {
+        **raw,
+        "status": ObservationStatus.draft.value,
+        "hearings": [h for i, h in enumerate(hearings) if i not in bad],
+    }
+    try:
+        item = ObservationIn.model_validate(rest)
+    except ValidationError:
+        return None
+    try:
+        # _store refuses before it writes anything (_check reads only).
+        stored = _store(session=session, user=user, index=index, item=item, raw=rest, existing=existing, protocols=protocols)  # fmt: skip
+    except _Refused:
+        return None
+    return ItemResult(
+        id=item.id,
+        index=index,
+        result="invalid",
+        revision=stored.revision,
+        reason=refused.reason
+        + f" The rest ({len(rest['hearings'])} of {len(hearings)} hearings) is stored on the"
+        " server as a draft.",
+        errors=_out(refused.errors),
+    )
 
 
 def _store(

@@ -143,6 +143,29 @@ def test_eight_hearings_at_the_pace_of_a_sentencing_calendar(phone, live_server,
         # Hearing 3: the turn edit was cancelled; the roles are the taps.
         assert [t["role"] for t in record["hearings"][0]["turns"]] == KEYS
 
+    # The review lists each hearing's unanswered safety and accountability questions, to
+    # answer there.
+    page.get_by_role("link", name="Review and submit").click()
+    check = page.locator(f'[data-check="{record["hearings"][1]["id"]}"]')
+    expect(check).to_contain_text("unanswered · answer here")
+    check.locator("summary").click()
+    check.locator('[data-key="prior_history_referenced"] label:has(input[value="yes"])').click()
+    page.screenshot(path=str(artifacts / "calendar-review-phone.png"))
+    page.wait_for_function(
+        """async (id) => {
+            const store = await import('/static/js/store.js');
+            const obs = await store.getObservation(id);
+            return obs.hearings[1].answers.prior_history_referenced === 'yes' && !store.isUnsynced(obs);
+        }""",
+        arg=observation_id,
+        timeout=20_000,
+    )
+    expect_status(page, "All synced")
+    with live_server.session() as db:
+        row = db.get(Hearing, uuid.UUID(record["hearings"][1]["id"]))
+        assert row is not None and row.answers["prior_history_referenced"] == "yes"
+    page.get_by_role("link", name="‹ Session").click()
+
     page.set_viewport_size(LAPTOP["viewport"])
     page.get_by_role("link", name="Hearing 8").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hearing 8")

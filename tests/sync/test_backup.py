@@ -57,7 +57,8 @@ def test_a_bad_record_is_listed_and_the_good_ones_are_kept(db, client_for, versi
     assert 'data-result="created"' in response.text
     assert 'data-result="invalid"' in response.text
     assert "hearings[0].answers.nope" in response.text
-    assert count(db) == 1
+    # The bad record's refused hearing is left out; the rest of it is kept as a draft.
+    assert count(db) == 2
 
 
 @pytest.mark.parametrize(

@@ -185,8 +185,18 @@ def test_one_invalid_observation_does_not_block_the_others(db, phone, version):
     assert results[2]["id"] == unreadable["id"]
     assert results[3]["id"] is None
     assert stored(db, good["id"])["observation"] is not None
-    assert stored(db, bad["id"])["observation"] is None
-    assert db.exec(select(func.count()).select_from(ObservationRevision)).one() == 1
+    # The refused hearings are not stored; the rest of that observation is, as a draft, so
+    # the volunteer is never left with nothing on the server.
+    rest = stored(db, bad["id"])
+    assert rest["observation"].status == "draft" and rest["hearings"] == []
+    assert rest["observation"].session_answers == bad["session_answers"]
+    assert "stored on the server as a draft" in results[1]["reason"]
+    assert results[1]["revision"] == 1
+    assert db.exec(select(func.count()).select_from(ObservationRevision)).one() == 2
+    # Sent again as it was: refused again, nothing more stored.
+    (again,) = send(client, bad)
+    assert again["result"] == "invalid"
+    assert db.exec(select(func.count()).select_from(ObservationRevision)).one() == 2
 
 
 def test_another_users_uuid_is_refused_and_changes_nothing(db, client_for, version):

@@ -732,6 +732,7 @@ function renderReview() {
         ),
         missing.length ? h("p", { class: "error" }, `Still to answer: ${missing.map((q) => q.label).join("; ")}`) : null,
         problems.map((e) => h("p", { class: "error" }, problemText(e))),
+        checkPanel(hearing, index, ro),
       );
     }),
   );
@@ -787,6 +788,19 @@ function renderReview() {
     confirmBox,
   );
   refresh();
+}
+
+/** On the review: a hearing's safety and accountability questions still unanswered, to answer
+ * right there (left alone they stay unanswered, never "not observed"). */
+function checkPanel(hearing, index, ro) {
+  const open = unansweredOf(hearing.id, { tags: CHECK_TAGS });
+  if (!open.length || ro) return null;
+  return h(
+    "details",
+    { class: "review-check", "data-check": hearing.id },
+    h("summary", {}, `${plural(open.length, "safety or accountability question", "safety or accountability questions")} unanswered · answer here`),
+    h("div", { class: "acc-body" }, quickAnswers(hearing.id, open, `r${index + 1}`)),
+  );
 }
 
 // ---- actions ---------------------------------------------------------------------------------
