@@ -8,7 +8,7 @@
 import { append, clear, formatMs, h, plural } from "./dom.js";
 import { Debouncer, isEmpty, isVisible, questionsOf, renderQuestion, timelineRoles } from "./form.js";
 import { startOutbox, onStatus, refreshStatus, syncNow } from "./outbox.js";
-import { currentPack, refreshPack, SignedOut, storedPack } from "./pack.js";
+import { currentPack, finishSignOut, pendingSignOut, refreshPack, SignedOut, storedPack } from "./pack.js";
 import { packRefresh } from "./register-sw.js";
 import * as store from "./store.js";
 import { deleteTurn, endHearing, offsetAt, pauseTurn, replaceTurn, tapRole, TimelineView, undoLast } from "./timeline.js";
@@ -1088,6 +1088,17 @@ async function showList() {
 async function route() {
   await app.debouncer.flush();
   const params = new URLSearchParams(location.search);
+  // A sign-out made on this phone: nobody uses that account here until it is finished online.
+  if (await pendingSignOut()) {
+    if ((await finishSignOut()) === "done") return location.assign("/login");
+    app.pack = null;
+    app.obs = null;
+    return message(
+      "Signed out on this phone",
+      "Nobody can use that account on this phone now. The sign-out reaches the server as soon as there is a connection; then anyone can sign in here.",
+      "Records that were not yet on the server stay on this phone and are sent when their owner signs in again.",
+    );
+  }
   app.pack = await storedPack();
   if (!app.pack) {
     try {
@@ -1174,6 +1185,10 @@ function wirePage() {
   // register-sw.js asks before an update; logout-guard.js before signing out.
   window.addEventListener("courtwatch:flush", (event) => event.detail.waits.push(flush()));
   window.addEventListener("popstate", () => route());
+  // Back online with a sign-out waiting: finish it (route() does, then goes to sign-in).
+  window.addEventListener("online", async () => {
+    if (await pendingSignOut()) route();
+  });
   store.onSaved(onStoreChange);
   onStatus(showStatus);
 }

@@ -40,6 +40,23 @@ async function checkBeforeSignOut(form) {
   return true;
 }
 
+/** Sign out through the server; when it cannot be reached, record the sign-out on this phone
+ * (pack.js) so the account is locked here until it is finished online. Returns false when the
+ * page should fall back to a plain form post. */
+async function signOut(form) {
+  if (!("indexedDB" in self)) return false;
+  const { recordSignOut, finishSignOut } = await import("./pack.js");
+  await recordSignOut(form.querySelector('[name="csrf_token"]')?.value || "");
+  const state = await finishSignOut();
+  if (state === "done") {
+    location.assign("/login");
+    return true;
+  }
+  // Offline: the pack and the synced records are gone already; capture shows the lock.
+  location.assign("/capture");
+  return true;
+}
+
 document.addEventListener("submit", (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement) || !form.matches("form[data-logout]")) return;
@@ -52,10 +69,10 @@ document.addEventListener("submit", (event) => {
       console.error(error);
       return window.confirm("Could not check this phone for unsynced notes. Sign out anyway?");
     })
-    .then((go) => {
+    .then(async (go) => {
       if (button) button.disabled = false;
       if (!go) return;
       form.dataset.checked = "yes";
-      form.submit();
+      if (!(await signOut(form))) form.submit();
     });
 });

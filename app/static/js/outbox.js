@@ -7,7 +7,7 @@
 // once; 413/422 for a batch → one by one; network error or 5xx → exponential backoff with
 // jitter, 2 s up to 60 s. An item the server calls invalid keeps its place in the outbox with
 // the server's errors until the volunteer changes it.
-import { refreshPack, SignedOut, storedPack } from "./pack.js";
+import { pendingSignOut, refreshPack, SignedOut, storedPack } from "./pack.js";
 import { hearingKey, importServerDrafts, isUnsynced, listObservations, needsFix, onSaved, readyToSend, toObservationIn, updateSyncState, waitingParts } from "./store.js";
 
 export const BATCH_URL = "/api/v1/observations/batch";
@@ -55,7 +55,10 @@ export async function syncStatus() {
   const online = navigator.onLine;
   let text;
   let tone;
-  if (state.phase === "auth") {
+  if (await pendingSignOut()) {
+    text = "Signed out";
+    tone = "warn";
+  } else if (state.phase === "auth") {
     text = "Sign in again to sync";
     tone = "danger";
   } else if (!online && waiting + toFix) {

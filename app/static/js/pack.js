@@ -9,6 +9,44 @@ export class SignedOut extends Error {}
 
 let inflight = null;
 
+// ---- signing out on a shared phone ----------------------------------------------------------
+// A sign-out made offline cannot reach the server, so the session would live on for the next
+// person to pick up. It is recorded here instead ("sign_out": the form's CSRF token and when);
+// until it is finished online, no pack is fetched and capture stays locked.
+
+export async function pendingSignOut() {
+  return (await getMeta("sign_out")) || null;
+}
+
+export function recordSignOut(csrfToken) {
+  return setMeta("sign_out", { csrf_token: csrfToken, at: new Date().toISOString() });
+}
+
+/** Ends the session on the server if a sign-out is pending: "none", "done" or "pending". */
+export async function finishSignOut() {
+  const marker = await pendingSignOut();
+  if (!marker) return "none";
+  if (!navigator.onLine) return "pending";
+  let response;
+  try {
+    response = await fetch("/logout", {
+      method: "POST",
+      credentials: "same-origin",
+      redirect: "manual",
+      body: new URLSearchParams({ csrf_token: marker.csrf_token || "" }),
+    });
+  } catch (_) {
+    return "pending";
+  }
+  // Ended now (a redirect to /login), or already over (401: no session; 403: this phone has
+  // another session since, so that token's session is not here any more).
+  if (response.type === "opaqueredirect" || response.ok || response.status === 401 || response.status === 403) {
+    await setMeta("sign_out", null);
+    return "done";
+  }
+  return "pending";
+}
+
 export function storedPack() {
   return getMeta("pack");
 }
@@ -24,6 +62,7 @@ export function refreshPack() {
 }
 
 async function fetchPack() {
+  if ((await finishSignOut()) !== "none") throw new SignedOut("Signed out on this phone.");
   const response = await fetch(PACK_URL, {
     credentials: "same-origin",
     cache: "no-store",

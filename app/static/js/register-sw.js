@@ -8,12 +8,21 @@
 // IndexedDB, not in the caches a new worker deletes, and the IndexedDB schema only ever grows.
 import { h } from "./dom.js";
 import { startOutbox, onStatus, syncNow, syncStatus } from "./outbox.js";
-import { refreshPack } from "./pack.js";
+import { finishSignOut, refreshPack } from "./pack.js";
 
 let updateRequested = false;
 
-/** The fresh pack (or null when offline or signed out); capture.js waits for it on first use. */
-export const packRefresh = navigator.onLine ? refreshPack().catch(() => null) : Promise.resolve(null);
+/** The fresh pack (or null when offline or signed out); capture.js waits for it on first use.
+ * A sign-out made offline on this phone is finished first (pack.js): no pack for that account. */
+export const packRefresh = (async () => {
+  const signOut = await finishSignOut().catch(() => "pending");
+  if (signOut === "done" && !location.pathname.startsWith("/capture")) {
+    location.assign("/login");
+    return null;
+  }
+  if (signOut === "pending" || !navigator.onLine) return null;
+  return refreshPack().catch(() => null);
+})();
 
 async function flushEdits() {
   const waits = [];
