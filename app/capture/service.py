@@ -25,6 +25,8 @@ PRECACHE_DIRS = ("css", "js", "icons", "vendor")
 PRECACHE_SUFFIXES = (".css", ".js", ".png", ".svg")
 # Of the vendored files, only what pages load.
 PRECACHE_VENDOR_PREFIXES = ("htmx-",)
+# Icons only the browser's install asks for (from the manifest, online): not kept offline.
+PRECACHE_SKIP = ("icons/icon-512.png", "icons/maskable-192.png", "icons/maskable-512.png")
 # Templates whose output the worker caches: their change must change the version too.
 SHELL_TEMPLATES = ("capture/page.html", "capture/_shell.html", "offline.html")
 
@@ -44,6 +46,7 @@ def precache_files() -> list[Path]:
                 if p.is_file()
                 and p.suffix in PRECACHE_SUFFIXES
                 and (folder != "vendor" or p.name.startswith(PRECACHE_VENDOR_PREFIXES))
+                and p.relative_to(STATIC_DIR).as_posix() not in PRECACHE_SKIP
             )
     return sorted(files)
 

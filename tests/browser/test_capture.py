@@ -104,6 +104,7 @@ def _check_on_screen(page: Page, observation_id: str) -> dict:
     expect(page.locator(".hearing-item")).to_have_count(3)
     page.get_by_role("link", name="Hearing 2").click()
     expect(page.get_by_label("Case reference")).to_have_value(HEARINGS[1]["case"])
+    page.get_by_test_id("all-turns").locator("summary").click()
     expect(page.locator(".turn")).to_have_count(3)
     expect(page.locator('[data-key="continued"] input[value="yes"]')).to_be_checked()
     expect(page.locator('[data-key="sentence_components"] input[value="jail"]')).to_be_checked()
@@ -506,4 +507,5 @@ def test_a_new_version_waits_while_records_are_unsynced_and_keeps_them(
     assert "courtwatch-shell-0123456789ab" in caches_now
     old_shell = set(old_caches) - {"courtwatch-pages"}
     assert old_shell and not (old_shell & set(caches_now)), "the old shell's cache is pruned"
+    page.get_by_test_id("all-turns").locator("summary").click()
     expect(page.locator(".turn")).to_have_count(len(HEARINGS[0]["roles"]) + 1)

@@ -860,6 +860,8 @@ async function newHearing(fromHearingId = null, stamp = performance.now()) {
   });
   if (createdId) await go({ observation: app.obs.id, view: "hearing", hearing: createdId }, { replace: Boolean(fromHearingId) });
   focusTitle();
+  // For bench/capture_page.py: from the tap on Next hearing to the new hearing's pad on screen.
+  requestAnimationFrame(() => performance.mark("cw-hearing-ready", { detail: { tapAt: stamp } }));
 }
 
 async function finishHearing(hearingId, stamp) {

@@ -261,6 +261,10 @@ export class TimelineView {
     // Every turn, to check and correct, below everything else: opening it pushes nothing.
     this.allSummary = h("summary", {}, "All turns");
     this.allTurns = h("details", { class: "card all-turns", "data-testid": "all-turns" }, this.allSummary, this.list);
+    // Drawn only while open: a tap costs the same with 5 turns or 200.
+    this.allTurns.addEventListener("toggle", () => {
+      if (this.allTurns.open && this.hearing) this.renderList(this.hearing, this.errors || []);
+    });
     this.timer = setInterval(() => this.tick(), 500);
   }
 
@@ -315,6 +319,12 @@ export class TimelineView {
     clear(this.error);
     for (const e of general) this.error.append(h("p", { class: "error" }, e.msg));
     this.renderRecent(turns);
+    this.errors = errors;
+    // Turn errors open the list so they are seen; otherwise it is drawn only while open.
+    if (!this.allTurns.open && errors.some((e) => /^turns\[\d+\]/.test(e.field))) this.allTurns.open = true;
+    if (!this.allTurns.open) {
+      return;
+    }
     // An open edit is kept as typed (a background save or sync redraws the rest).
     const keep = this.editing !== null && this.editEl && turns[this.editing] ? this.editEl : null;
     clear(this.list);
