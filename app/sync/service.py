@@ -410,13 +410,18 @@ def _store(
         if observations_service.has_revision(
             session=session, observation_id=item.id, payload_hash=digest
         ):
-            current = _revision_payload(session, item.id, existing.current_revision)
+            current = session.execute(
+                sa.select(ObservationRevision.payload_hash).where(
+                    ObservationRevision.observation_id == item.id,
+                    ObservationRevision.revision == existing.current_revision,
+                )
+            ).scalar_one_or_none()
             return ItemResult(
                 id=item.id,
                 index=index,
                 result="unchanged",
                 revision=existing.current_revision,
-                server_copy_differs=current is None or payload_hash(current) != digest,
+                server_copy_differs=current != digest,
             )
         if existing.status == ObservationStatus.submitted:
             when = existing.submitted_at or existing.client_edited_at

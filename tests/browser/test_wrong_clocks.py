@@ -123,6 +123,8 @@ def test_a_clock_moved_while_the_page_was_closed_keeps_the_offsets_and_flags_the
     tap(page, "Judge")
     page.wait_for_timeout(300)
     tap(page, "Prosecutor")
+    # Closed once the tap is saved on the phone (a tap is committed within a frame).
+    page.wait_for_function("() => performance.getEntriesByName('cw-turn-saved').length >= 2")
     hearing_url = page.url
     page.close()
     page = phone.new_page()

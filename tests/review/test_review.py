@@ -161,7 +161,16 @@ def test_the_queue_filters_by_state_flag_and_age_and_is_staff_only(
     assert ids("?state=approved") == {approved}
     assert ids("?flagged=1") == {flagged}
     assert ids("?older_than_days=3") == {plain}
-    assert ids("?capture_flagged=1") == set()  # the capture records no flags on this branch
+    assert ids("?capture_flagged=1") == set()  # nothing flagged by the capture yet
+    # A hearing whose phone clock jumped while it was open is flagged for staff.
+    jumped_hearing = hearing(0)
+    jumped_hearing["clock_jump_ms"] = -3_600_000
+    jumped, _ = submit(phone, version.id, hearings=[jumped_hearing])
+    assert ids("?capture_flagged=1") == set()  # (only the three above are looked for)
+    response = staff.get("/review?capture_flagged=1")
+    assert f'data-observation="{jumped}"' in response.text
+    for other_id in (plain, flagged, approved):
+        assert f'data-observation="{other_id}"' not in response.text
 
     bad = staff.get("/review?state=lost&older_than_days=soon")
     assert bad.status_code == 422

@@ -577,6 +577,11 @@ function renderHearing(hearingId) {
   const hasTimeline = (app.definition.sections || []).some((s) => (s.questions || []).some((q) => q.type === "speaker_timeline"));
   const hearing = () => app.obs.hearings.find((x) => x.id === hearingId);
   app.sheet = h("section", { class: "cap-sheet", hidden: true, role: "dialog", "aria-modal": "false", "aria-labelledby": "sheet-title" });
+  // A tap changes the turns only: redraw the timeline, not every question (keeps a tap cheap).
+  const redrawTimeline = () => {
+    const current = hearing();
+    if (current && app.timeline === timeline) timeline.update(current, errorsFor(hearingId, "turns"));
+  };
 
   const timeline = new TimelineView({
     roles,
@@ -590,20 +595,20 @@ function renderHearing(hearingId) {
           return target ? tapRole(target, role, offsetAt(target, epoch)) : false;
         },
         { mark: "cw-turn-saved", markDetail: { tapAt: stamp } },
-      ).then(refresh);
+      ).then(redrawTimeline);
     },
     onPause: (stamp) => {
       const epoch = performance.timeOrigin + stamp;
       return edit((obs) => {
         const target = obs.hearings.find((x) => x.id === hearingId);
         return target ? pauseTurn(target, offsetAt(target, epoch)) : false;
-      }).then(refresh);
+      }).then(redrawTimeline);
     },
     onUndo: () =>
       edit((obs) => {
         const target = obs.hearings.find((x) => x.id === hearingId);
         return target ? undoLast(target) : false;
-      }).then(refresh),
+      }).then(redrawTimeline),
     onReplace: (turnIndex, turn) =>
       edit((obs) => {
         const target = obs.hearings.find((x) => x.id === hearingId);

@@ -14,6 +14,7 @@ export const BATCH_URL = "/api/v1/observations/batch";
 const BATCH_SIZE = 20;
 const TIMER_MS = 30_000;
 const EDIT_DELAY_MS = 1_500;
+const ANNOUNCE_DELAY_MS = 150;
 const BACKOFF_MIN_MS = 2_000;
 const BACKOFF_MAX_MS = 60_000;
 
@@ -22,6 +23,8 @@ const state = {
   failures: 0,
   retryTimer: null,
   editTimer: null,
+  announceTimer: null,
+  lastAnnounced: null,
   running: null,
   again: false,
   lastSyncedAt: null,
@@ -104,6 +107,7 @@ export function onStatus(listener) {
 async function announce() {
   if (!statusListeners.size) return;
   const status = await syncStatus();
+  state.lastAnnounced = status;
   for (const listener of statusListeners) listener(status);
 }
 
@@ -325,7 +329,11 @@ export function startOutbox() {
         if (navigator.onLine) syncNow();
       }, EDIT_DELAY_MS);
     }
-    announce();
+    // Counted once a burst of taps settles, not after each one; but never a stale "All synced"
+    // after an edit: the first edit after a clean state is announced at once.
+    clearTimeout(state.announceTimer);
+    if (!state.lastAnnounced || !state.lastAnnounced.unsynced || notice.kind !== "edit") announce();
+    else state.announceTimer = setTimeout(announce, ANNOUNCE_DELAY_MS);
   });
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible" && navigator.onLine) syncNow();
