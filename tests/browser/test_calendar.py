@@ -69,7 +69,12 @@ def test_eight_hearings_at_the_pace_of_a_sentencing_calendar(phone, live_server,
         before = _top_of(page, reading)
         for label in ROLES:
             tap(page, label)
-            assert _top_of(page, reading) == before, (n, label, page.locator("#sync-status").inner_text(), page.evaluate("window.scrollY"))
+            assert _top_of(page, reading) == before, (
+                n,
+                label,
+                page.locator("#sync-status").inner_text(),
+                page.evaluate("window.scrollY"),
+            )
         expect(page.locator(".clock-speaker")).to_have_text("Probation officer")
         if n == 1:
             expect_status(page, "Offline — saved on this phone · 1 hearing waiting")
