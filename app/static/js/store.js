@@ -324,6 +324,8 @@ export async function editObservation(id, change, { mark, markDetail } = {}) {
     obs.rev = (obs.rev || 0) + 1;
     obs.client_edited_at = new Date().toISOString();
     store.put(obs);
+    // Nothing more comes in this transaction: commit now rather than when it idles.
+    if (typeof tx.commit === "function") tx.commit();
     return obs;
   });
   if (mark) performance.mark(mark, { detail: markDetail });
