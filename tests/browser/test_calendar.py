@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from app.observations.models import Hearing, Observation, Turn
 from tests.browser.capture_helpers import (
     answer,
+    axe_violations,
     choose,
     expect_status,
     go_offline,
@@ -100,6 +101,7 @@ def test_eight_hearings_at_the_pace_of_a_sentencing_calendar(phone, live_server,
                     '[data-key="safety_mentioned"] label:has(input[value="not_observed"])'
                 ).click()
                 page.screenshot(path=str(artifacts / "calendar-before-next-phone.png"))
+                assert axe_violations(page) == []
             # The same place again goes on (the bar's button sits above the sheet).
             _next_in_reach(page)
             page.locator('.clock-bar [data-action="next-hearing"]').click()
@@ -156,6 +158,7 @@ def test_eight_hearings_at_the_pace_of_a_sentencing_calendar(phone, live_server,
     check.locator("summary").click()
     check.locator('[data-key="prior_history_referenced"] label:has(input[value="yes"])').click()
     page.screenshot(path=str(artifacts / "calendar-review-phone.png"))
+    assert axe_violations(page) == []
     page.wait_for_function(
         """async (id) => {
             const store = await import('/static/js/store.js');
@@ -175,6 +178,9 @@ def test_eight_hearings_at_the_pace_of_a_sentencing_calendar(phone, live_server,
     page.get_by_role("link", name="Hearing 8").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Hearing 8")
     page.screenshot(path=str(artifacts / "calendar-hearing-laptop.png"))
+    assert axe_violations(page) == []
+    page.get_by_role("link", name="‹ Session").click()
+    page.screenshot(path=str(artifacts / "calendar-session-laptop.png"), full_page=True)
 
 
 def _turn_edit_survives_a_sync(page: Page, artifacts) -> None:
