@@ -87,7 +87,8 @@ def test_a_missing_translation_falls_back_to_english_never_blank():
     with i18n.speaking("es"):
         assert i18n.gettext("Sign out") == "Cerrar sesión"
         assert i18n.gettext("A message nobody translated") == "A message nobody translated"
-        assert i18n.ngettext("%(num)s hearing", "%(num)s hearings", 3) == "%(num)s hearings"
+        assert i18n.ngettext("%(num)s gadget", "%(num)s gadgets", 3) == "%(num)s gadgets"
+        assert i18n.ngettext("%(num)s hearing", "%(num)s hearings", 3) == "%(num)s audiencias"
     with i18n.speaking("xx"):
         assert i18n.language() == "en"
 

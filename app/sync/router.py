@@ -29,6 +29,7 @@ from app.protocols.models import Protocol, ProtocolVersion, VersionStatus
 from app.sessions import service as sessions_service
 from app.sync import service as sync_service
 from app.sync.schemas import BatchOut, ItemResult, ObservationIn
+from app.templating import request_language
 from app.transactions import commit_with_replay
 
 log = logging.getLogger(__name__)
@@ -205,7 +206,13 @@ def offline_pack(
     settings = request.app.state.settings
     response.headers["Cache-Control"] = "no-store"
     return {
-        "user": {"id": user.id, "display_name": user.display_name, "role": user.role},
+        "user": {
+            "id": user.id,
+            "display_name": user.display_name,
+            "role": user.role,
+            # The capture speaks it offline too (app/static/js/i18n.js).
+            "language": request_language(request),
+        },
         "csrf_token": csrf_token(request),
         "server_time": utcnow().isoformat(),
         "assignments": [a.model_dump(mode="json") for a in assignments],

@@ -43,3 +43,50 @@ def test_a_spanish_browser_gets_spanish_and_can_choose_english(
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     context.close()
+
+
+def test_capture_speaks_the_volunteers_language_offline(phone, live_server, artifacts):
+    """A volunteer who chose Spanish gets the capture in Spanish with no connection: the
+    language travels in the offline pack, the words in the precached scripts."""
+    from sqlmodel import select
+
+    from app.auth.models import User
+    from tests.browser.capture_helpers import expect_status, go_offline, wait_ready
+    from tests.browser.conftest import sign_in
+    from tests.capture.factories import capture_setup
+
+    with live_server.session() as db:
+        setup = capture_setup(db)
+        user = db.exec(select(User).where(User.id == setup.volunteer.id)).one()
+        user.language = "es"
+        db.add(user)
+        db.commit()
+    page = phone.new_page()
+    sign_in(page, setup.volunteer.email, DEFAULT_PASSWORD)
+    page.goto("/my/assignments")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15_000)
+    expect(page.locator("[data-unsynced-count]")).to_have_text("Todo sincronizado", timeout=15_000)
+    go_offline(phone, page)
+    page.locator(f'a[data-assignment="{setup.assignment.id}"]').click()
+    wait_ready(page)
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.get_by_role("link", name="‹ Mis asignaciones")).to_be_visible()
+    page.get_by_role("button", name="Nueva audiencia").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Audiencia 1")
+    expect(page.locator('.clock-bar [data-action="next-hearing"]')).to_have_text(
+        "Siguiente audiencia"
+    )
+    expect(page.locator(".clock-speaker")).to_have_text("Nadie ha hablado todavía")
+    pad = page.get_by_role("group", name="Quién habla")
+    pad.get_by_role("button", name="Judge", exact=True).click()  # roles: the protocol's words
+    expect(page.locator('[data-action="pause"]')).to_have_text("Pausa")
+    expect(page.locator('[data-key="continued"]')).to_contain_text("No observado")
+    expect_status(page, "Sin conexión — guardado aquí")
+    expect(page.get_by_role("button", name="Sincronizar")).to_be_visible()
+    expect(page.locator("#sync-status")).to_contain_text("1 audiencia pendiente")
+    page.screenshot(path=str(artifacts / "capture-es-offline-phone.png"))
+    page.reload()  # offline: the precached shell, still in Spanish
+    wait_ready(page)
+    expect(page.locator('.clock-bar [data-action="next-hearing"]')).to_have_text(
+        "Siguiente audiencia"
+    )

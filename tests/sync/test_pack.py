@@ -35,7 +35,12 @@ def test_the_pack_holds_assignments_protocols_roles_and_drafts(db, client_for):
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"  # private: never in a shared cache
     pack = response.json()
-    assert pack["user"] == {"id": user.id, "display_name": user.display_name, "role": "volunteer"}
+    assert pack["user"] == {
+        "id": user.id,
+        "display_name": user.display_name,
+        "role": "volunteer",
+        "language": "en",  # the capture speaks it offline
+    }
     assert len(pack["csrf_token"]) >= 32
     # Only open assignments from a week ago on, with where and when.
     assert [a["id"] for a in pack["assignments"]] == [mine.id]

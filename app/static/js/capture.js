@@ -5,11 +5,12 @@
 //   /capture?observation=<id>  an observation; &view=session|hearing|review, &hearing=<id>
 //   /capture                   what is on this phone
 // Every tap and keystroke goes to IndexedDB (store.js) at once; outbox.js sends it.
-import { append, clear, formatMs, h, plural } from "./dom.js";
+import { append, clear, formatMs, h } from "./dom.js";
 import { Debouncer, isEmpty, isVisible, questionsOf, renderQuestion, timelineRoles } from "./form.js";
 import { startOutbox, onStatus, refreshStatus, syncNow } from "./outbox.js";
 import { currentPack, finishSignOut, pendingSignOut, refreshPack, SignedOut, storedPack } from "./pack.js";
 import { packRefresh } from "./register-sw.js";
+import { browserLanguage, setLanguage, t, tn } from "./i18n.js";
 import * as store from "./store.js";
 import { deleteTurn, endHearing, offsetAt, pauseTurn, replaceTurn, tapRole, TimelineView, undoLast } from "./timeline.js";
 
@@ -50,16 +51,16 @@ function text(value) {
 }
 
 function sessionTitle(info) {
-  if (!info) return "Observation";
-  const place = [text(info.court), info.courtroom ? `courtroom ${text(info.courtroom)}` : ""].filter(Boolean).join(", ");
-  return place || "Observation";
+  if (!info) return t("Observation");
+  const place = [text(info.court), info.courtroom ? t("courtroom {room}", { room: text(info.courtroom) }) : ""].filter(Boolean).join(", ");
+  return place || t("Observation");
 }
 
 /** "Judge Linda Okafor", never "Judge Judge Linda Okafor" when the name already holds a title. */
 export function judgeLabel(name) {
   const value = text(name).trim();
   if (!value) return "";
-  return /^(judge|hon\.?|honou?rable|justice|magistrate|referee|commissioner)\b/i.test(value) ? value : `Judge ${value}`;
+  return /^(judge|hon\.?|honou?rable|justice|magistrate|referee|commissioner)\b/i.test(value) ? value : t("Judge {name}", { name: value });
 }
 
 function sessionLine(info) {
@@ -68,7 +69,7 @@ function sessionLine(info) {
   return [
     text(info.session_date),
     info.start_time ? text(info.start_time).slice(0, 5) : "",
-    calendar ? calendar[1] : text(info.calendar_type),
+    calendar ? t(calendar[1]) : text(info.calendar_type),
     judgeLabel(info.judge),
   ]
     .filter(Boolean)
@@ -152,7 +153,7 @@ async function edit(change, options) {
       route();
       return null;
     }
-    notice(`Not saved on this phone: ${error.message}`, "danger");
+    notice(t("Not saved on this phone: {error}", { error: error.message }), "danger");
     throw error;
   }
 }
@@ -327,7 +328,7 @@ function hearingSections(hearingId, timelineSlot) {
         if (isEmpty(answers[q.key])) open += 1;
       }
       sectionEl.hidden = shown === 0;
-      left.textContent = errors ? `${plural(errors, "problem", "problems")}` : open ? `${open} to answer` : "done";
+      left.textContent = errors ? tn(errors, "{n} problem", "{n} problems") : open ? t("{n} to answer", { n: open }) : t("done");
       left.dataset.state = errors ? "error" : open ? "open" : "done";
     };
     app.refreshers.push(update);
@@ -379,19 +380,19 @@ function reviewNote() {
   return h(
     "div",
     { class: "card review-note", role: "note", "data-review-comment": "" },
-    h("strong", {}, "Sent back to you: "),
+    h("strong", {}, t("Sent back to you: ")),
     h("span", { class: "free-text" }, comment),
-    h("p", { class: "muted small" }, "Fix what is asked, then Review and submit again."),
+    h("p", { class: "muted small" }, t("Fix what is asked, then Review and submit again.")),
   );
 }
 
 function headerCard() {
   const info = app.obs.session_info || app.obs.court;
   const badge = readOnly()
-    ? h("span", { class: "badge badge-ok" }, "Submitted")
+    ? h("span", { class: "badge badge-ok" }, t("Submitted"))
     : app.obs.submitRefused
-      ? h("span", { class: "badge badge-danger" }, "Submit refused")
-      : h("span", { class: "badge badge-info" }, "Draft");
+      ? h("span", { class: "badge badge-danger" }, t("Submit refused"))
+      : h("span", { class: "badge badge-info" }, t("Draft"));
   return h(
     "div",
     { class: "cap-head" },
@@ -406,10 +407,10 @@ function generalProblems() {
   const update = () => {
     const general = (app.obs.errors || []).filter((e) => !e.hearing_id && !e.field.startsWith("session_answers."));
     const messages = [];
-    if (store.needsFix(app.obs) || app.obs.submitRefused) messages.push(app.obs.reason || "The server could not accept this observation.");
+    if (store.needsFix(app.obs) || app.obs.submitRefused) messages.push(app.obs.reason || t("The server could not accept this observation."));
     for (const e of general) messages.push(e.field ? `${e.field}: ${e.msg}` : e.msg);
     const hearingsWithErrors = new Set((app.obs.errors || []).filter((e) => e.hearing_id).map((e) => e.hearing_id));
-    if (hearingsWithErrors.size) messages.push(`See ${plural(hearingsWithErrors.size, "hearing", "hearings")} marked below.`);
+    if (hearingsWithErrors.size) messages.push(tn(hearingsWithErrors.size, "See the hearing marked below.", "See the {n} hearings marked below."));
     setProblems(box, messages);
   };
   app.refreshers.push(update);
@@ -434,15 +435,15 @@ function courtEditor() {
   return h(
     "details",
     { class: "card cap-court" },
-    h("summary", {}, "Where and when"),
-    input("court", "Court"),
-    input("courtroom", "Courtroom"),
-    input("session_date", "Date", { props: { type: "date" } }),
-    input("start_time", "Scheduled start", { props: { type: "time" } }),
-    input("judge", "Presiding judge (a public official)"),
-    input("calendar_type", "Calendar", {
+    h("summary", {}, t("Where and when")),
+    input("court", t("Court")),
+    input("courtroom", t("Courtroom")),
+    input("session_date", t("Date"), { props: { type: "date" } }),
+    input("start_time", t("Scheduled start"), { props: { type: "time" } }),
+    input("judge", t("Presiding judge (a public official)")),
+    input("calendar_type", t("Calendar"), {
       tag: "select",
-      children: CALENDAR_TYPES.map(([value, label]) => h("option", { value, selected: value === court.calendar_type }, label)),
+      children: CALENDAR_TYPES.map(([value, label]) => h("option", { value, selected: value === court.calendar_type }, t(label))),
     }),
   );
 }
@@ -461,15 +462,15 @@ function hearingsList() {
           h(
             "a",
             { href: link({ observation: app.obs.id, view: "hearing", hearing: hearing.id }), class: "hearing-link", onclick: navigate },
-            h("strong", {}, `Hearing ${index + 1}`),
+            h("strong", {}, t("Hearing {n}", { n: index + 1 })),
             hearing.case_reference ? h("span", {}, ` · ${hearing.case_reference}`) : null,
-            h("span", { class: "muted small" }, ` · ${plural(hearing.turns.length, "turn", "turns")} · ${formatMs(talk)}${hearing.ended_at ? "" : " · in progress"}`),
+            h("span", { class: "muted small" }, ` · ${tn(hearing.turns.length, "{n} turn", "{n} turns")} · ${formatMs(talk)}${hearing.ended_at ? "" : ` · ${t("in progress")}`}`),
           ),
           problems.length ? h("ul", { class: "hearing-problems" }, problems.map((e) => h("li", { class: "error" }, problemText(e)))) : null,
         ),
       );
     });
-    if (!app.obs.hearings.length) list.append(h("li", { class: "muted" }, "No hearings yet."));
+    if (!app.obs.hearings.length) list.append(h("li", { class: "muted" }, t("No hearings yet.")));
   };
   app.refreshers.push(update);
   return list;
@@ -479,9 +480,9 @@ function problemText(error) {
   const byKey = questionIndex();
   const match = /^(?:session_)?answers\.([^.[]+)/.exec(error.field);
   if (match && byKey.get(match[1])) return `${byKey.get(match[1]).label}: ${error.msg}`;
-  if (error.field === "case_reference") return `Case reference: ${error.msg}`;
+  if (error.field === "case_reference") return t("Case reference: {error}", { error: error.msg });
   const turn = /^turns\[(\d+)\]/.exec(error.field);
-  if (turn) return `Turn ${Number(turn[1]) + 1}: ${error.msg}`;
+  if (turn) return t("Turn {n}: {error}", { n: Number(turn[1]) + 1, error: error.msg });
   return error.msg;
 }
 
@@ -506,8 +507,8 @@ function notesField() {
   return h(
     "div",
     { class: "field" },
-    h("label", { for: id }, "General notes"),
-    h("p", { class: "help", id: "obs-notes-help" }, "Do not write the names of victims, witnesses or anyone other than public officials."),
+    h("label", { for: id }, t("General notes")),
+    h("p", { class: "help", id: "obs-notes-help" }, t("Do not write the names of victims, witnesses or anyone other than public officials.")),
     area,
   );
 }
@@ -516,15 +517,15 @@ function backupCard() {
   return h(
     "section",
     { class: "card cap-phone" },
-    h("h2", {}, "This phone"),
+    h("h2", {}, t("This phone")),
     h(
       "p",
       { class: "muted small" },
-      "Everything is saved on this phone as you go. A backup file holds what is not yet on the server; import it from any computer on ",
-      h("a", { href: "/backup" }, "Import a backup"),
+      t("Everything is saved on this phone as you go. A backup file holds what is not yet on the server; import it from any computer on "),
+      h("a", { href: "/backup" }, t("Import a backup")),
       " (or ask an admin to).",
     ),
-    h("button", { type: "button", class: "btn", onclick: downloadBackup }, "Download backup"),
+    h("button", { type: "button", class: "btn", onclick: downloadBackup }, t("Download backup")),
   );
 }
 
@@ -539,30 +540,30 @@ function renderSession() {
   const before = sessionBlocks.filter((_, i) => !isDebrief(sessionSections[i], i));
   const after = sessionBlocks.filter((_, i) => isDebrief(sessionSections[i], i));
   const actions = ro
-    ? h("div", { class: "actions" }, h("a", { class: "btn", href: link({ observation: app.obs.id, view: "review" }), onclick: navigate }, "Summary"))
+    ? h("div", { class: "actions" }, h("a", { class: "btn", href: link({ observation: app.obs.id, view: "review" }), onclick: navigate }, t("Summary")))
     : h(
         "div",
         { class: "actions cap-actions" },
-        h("button", { type: "button", class: "btn btn-primary btn-big", onclick: () => newHearing() }, "New hearing"),
-        h("a", { class: "btn", href: link({ observation: app.obs.id, view: "review" }), onclick: navigate }, "Review and submit"),
+        h("button", { type: "button", class: "btn btn-primary btn-big", onclick: () => newHearing() }, t("New hearing")),
+        h("a", { class: "btn", href: link({ observation: app.obs.id, view: "review" }), onclick: navigate }, t("Review and submit")),
       );
   mount(
     h(
       "nav",
-      { class: "cap-crumbs", "aria-label": "Capture" },
-      h("a", { href: "/my/assignments" }, "‹ My assignments"),
-      h("a", { href: "/capture", onclick: navigate }, "On this phone"),
+      { class: "cap-crumbs", "aria-label": t("Capture") },
+      h("a", { href: "/my/assignments" }, t("‹ My assignments")),
+      h("a", { href: "/capture", onclick: navigate }, t("On this phone")),
     ),
     headerCard(),
     reviewNote(),
-    ro ? h("p", { class: "card" }, "This observation was submitted. It can no longer be changed.") : null,
+    ro ? h("p", { class: "card" }, t("This observation was submitted. It can no longer be changed.")) : null,
     generalProblems(),
     app.obs.assignment_id ? null : courtEditor(),
     before,
-    h("section", { class: "cap-section" }, h("h2", {}, "Hearings"), hearingsList(), actions),
-    after.length ? h("p", { class: "muted small cap-debrief-note" }, "After the last hearing:") : null,
+    h("section", { class: "cap-section" }, h("h2", {}, t("Hearings")), hearingsList(), actions),
+    after.length ? h("p", { class: "muted small cap-debrief-note" }, t("After the last hearing:")) : null,
     after,
-    h("section", { class: "cap-section" }, h("h2", {}, "Notes"), notesField()),
+    h("section", { class: "cap-section" }, h("h2", {}, t("Notes")), notesField()),
     backupCard(),
   );
   refresh();
@@ -586,7 +587,7 @@ function renderHearing(hearingId) {
   const timeline = new TimelineView({
     roles,
     readOnly: ro,
-    title: `Hearing ${index + 1}`,
+    title: t("Hearing {n}", { n: index + 1 }),
     onTap: (role, stamp) => {
       const epoch = performance.timeOrigin + stamp;
       return edit(
@@ -625,7 +626,7 @@ function renderHearing(hearingId) {
         refresh();
         if (!removed) return;
         const label = (roles.find((r) => r.key === removed.role) || { label: removed.role }).label;
-        undoable(`Turn ${turnIndex + 1} (${label}, ${formatMs(removed.start_ms)}) deleted.`, () =>
+        undoable(t("Turn {n} ({role}, {start}) deleted.", { n: turnIndex + 1, role: label, start: formatMs(removed.start_ms) }), () =>
           edit((obs) => {
             const target = obs.hearings.find((x) => x.id === hearingId);
             if (!target) return false;
@@ -662,30 +663,30 @@ function renderHearing(hearingId) {
   const problems = h("div", { class: "cap-problems" });
   const nav = h(
     "nav",
-    { class: "cap-crumbs", "aria-label": "Observation" },
-    h("a", { href: link({ observation: app.obs.id }), onclick: navigate }, "‹ Session"),
-    h("span", { class: "muted" }, ` · Hearing ${index + 1} of ${app.obs.hearings.length}`),
+    { class: "cap-crumbs", "aria-label": t("Observation") },
+    h("a", { href: link({ observation: app.obs.id }), onclick: navigate }, t("‹ Session")),
+    h("span", { class: "muted" }, ` · ${t("Hearing {n} of {total}", { n: index + 1, total: app.obs.hearings.length })}`),
   );
   const actions = ro
     ? null
     : h(
         "div",
         { class: "actions cap-actions" },
-        hasTimeline ? null : h("button", { type: "button", class: "btn btn-primary btn-big", "data-action": "next-hearing", onclick: (e) => nextHearing(hearingId, e.timeStamp) }, "Next hearing"),
-        h("button", { type: "button", class: "btn", onclick: (e) => finishHearing(hearingId, e.timeStamp) }, "End hearing (last of the sitting)"),
-        h("button", { type: "button", class: "btn btn-danger", onclick: () => removeHearing(hearingId) }, "Delete hearing"),
+        hasTimeline ? null : h("button", { type: "button", class: "btn btn-primary btn-big", "data-action": "next-hearing", onclick: (e) => nextHearing(hearingId, e.timeStamp) }, t("Next hearing")),
+        h("button", { type: "button", class: "btn", onclick: (e) => finishHearing(hearingId, e.timeStamp) }, t("End hearing (last of the sitting)")),
+        h("button", { type: "button", class: "btn btn-danger", onclick: () => removeHearing(hearingId) }, t("Delete hearing")),
       );
 
   mount(
     hasTimeline ? timeline.clockBar : null,
     nav,
-    heading(`Hearing ${index + 1}`),
+    heading(t("Hearing {n}", { n: index + 1 })),
     problems,
     h(
       "div",
       { class: "field" },
-      h("label", { for: "case-reference" }, "Case reference"),
-      h("p", { class: "help", id: "case-reference-help" }, "The docket number, if you can see it (public record). Optional."),
+      h("label", { for: "case-reference" }, t("Case reference")),
+      h("p", { class: "help", id: "case-reference-help" }, t("The docket number, if you can see it (public record). Optional.")),
       caseRef,
       caseErrors,
     ),
@@ -703,7 +704,7 @@ function renderHearing(hearingId) {
     caseErrors.replaceChildren(...errorsFor(hearingId, "case_reference").map((e) => h("p", { class: "error" }, e.msg)));
     const loose = own.filter((e) => !e.field.startsWith("answers.") && !e.field.startsWith("turns") && e.field !== "case_reference");
     const messages = loose.map((e) => e.msg);
-    if (own.length) messages.unshift(`The server could not accept this hearing: ${plural(own.length, "problem", "problems")} marked below.`);
+    if (own.length) messages.unshift(tn(own.length, "The server could not accept this hearing: {n} problem marked below.", "The server could not accept this hearing: {n} problems marked below."));
     setProblems(problems, messages);
   });
   refresh();
@@ -731,11 +732,11 @@ function renderReview() {
         h(
           "a",
           { href: hearingLink(hearing), onclick: navigate, class: "hearing-link" },
-          h("strong", {}, `Hearing ${index + 1}`),
+          h("strong", {}, t("Hearing {n}", { n: index + 1 })),
           hearing.case_reference ? ` · ${hearing.case_reference}` : "",
-          h("span", { class: "muted small" }, ` · ${plural(hearing.turns.length, "turn", "turns")} · ${Object.keys(hearing.answers).length} answered`),
+          h("span", { class: "muted small" }, ` · ${tn(hearing.turns.length, "{n} turn", "{n} turns")} · ${t("{n} answered", { n: Object.keys(hearing.answers).length })}`),
         ),
-        missing.length ? h("p", { class: "error" }, `Still to answer: ${missing.map((q) => q.label).join("; ")}`) : null,
+        missing.length ? h("p", { class: "error" }, t("Still to answer: {questions}", { questions: missing.map((q) => q.label).join("; ") })) : null,
         problems.map((e) => h("p", { class: "error" }, problemText(e))),
         checkPanel(hearing, index, ro),
       );
@@ -753,42 +754,42 @@ function renderReview() {
         confirmBox.querySelector("button").focus();
       },
     },
-    "Submit observation",
+    t("Submit observation"),
   );
   confirmBox.append(
-    h("p", { id: "confirm-title" }, "Submit now? After submitting you can no longer change this observation."),
+    h("p", { id: "confirm-title" }, t("Submit now? After submitting you can no longer change this observation.")),
     h(
       "div",
       { class: "actions tight" },
-      h("button", { type: "button", class: "btn btn-primary", onclick: submitObservation }, "Yes, submit"),
-      h("button", { type: "button", class: "btn", onclick: () => (confirmBox.hidden = true) }, "Not yet"),
+      h("button", { type: "button", class: "btn btn-primary", onclick: submitObservation }, t("Yes, submit")),
+      h("button", { type: "button", class: "btn", onclick: () => (confirmBox.hidden = true) }, t("Not yet")),
     ),
   );
   const syncLine = h("p", { class: "muted", "data-testid": "review-sync" });
   app.refreshers.push(() => {
     syncLine.textContent = store.isUnsynced(app.obs)
       ? store.needsFix(app.obs)
-        ? "The server refused the last version: see the problems above."
-        : "Saved on this phone, waiting to sync."
-      : "Synced with the server.";
+        ? t("The server refused the last version: see the problems above.")
+        : t("Saved on this phone, waiting to sync.")
+      : t("Synced with the server.");
   });
   mount(
-    h("nav", { class: "cap-crumbs", "aria-label": "Observation" }, h("a", { href: link({ observation: app.obs.id }), onclick: navigate }, "‹ Session")),
-    heading(ro ? "Submitted observation" : "Review and submit"),
+    h("nav", { class: "cap-crumbs", "aria-label": t("Observation") }, h("a", { href: link({ observation: app.obs.id }), onclick: navigate }, t("‹ Session"))),
+    heading(ro ? t("Submitted observation") : t("Review and submit")),
     h("p", { class: "muted" }, `${sessionTitle(app.obs.session_info || app.obs.court)} · ${sessionLine(app.obs.session_info || app.obs.court)}`),
     generalProblems(),
-    sessionMissing.length ? h("p", { class: "error" }, "Session questions still to answer: ", sessionMissing.map((q) => q.label).join("; ")) : null,
-    h("h2", {}, plural(app.obs.hearings.length, "hearing", "hearings")),
+    sessionMissing.length ? h("p", { class: "error" }, t("Session questions still to answer: "), sessionMissing.map((q) => q.label).join("; ")) : null,
+    h("h2", {}, tn(app.obs.hearings.length, "{n} hearing", "{n} hearings")),
     list,
     syncLine,
     ro
-      ? h("p", { class: "card" }, "Submitted. Thank you.")
+      ? h("p", { class: "card" }, t("Submitted. Thank you."))
       : h(
           "div",
           { class: "actions" },
           submitButton,
-          missingCount ? h("p", { class: "muted small" }, `Answer the ${plural(missingCount, "required question", "required questions")} listed above first.`) : null,
-          !app.obs.hearings.length ? h("p", { class: "muted small" }, "Record at least one hearing first.") : null,
+          missingCount ? h("p", { class: "muted small" }, tn(missingCount, "Answer the required question listed above first.", "Answer the {n} required questions listed above first.")) : null,
+          !app.obs.hearings.length ? h("p", { class: "muted small" }, t("Record at least one hearing first.")) : null,
         ),
     confirmBox,
   );
@@ -803,7 +804,7 @@ function checkPanel(hearing, index, ro) {
   return h(
     "details",
     { class: "review-check", "data-check": hearing.id },
-    h("summary", {}, `${plural(open.length, "safety or accountability question", "safety or accountability questions")} unanswered · answer here`),
+    h("summary", {}, tn(open.length, "{n} safety or accountability question unanswered · answer here", "{n} safety or accountability questions unanswered · answer here")),
     h("div", { class: "acc-body" }, quickAnswers(hearing.id, open, `r${index + 1}`)),
   );
 }
@@ -822,14 +823,14 @@ function nextHearing(hearingId, stamp) {
   app.checked.add(hearingId);
   const index = hearingIndex(hearingId);
   sheet.replaceChildren(
-    h("h2", { id: "sheet-title", tabindex: "-1" }, `Before hearing ${index + 2}`),
-    h("p", { class: "muted small" }, `Still unanswered in hearing ${index + 1}: ${plural(open.length, "safety or accountability question", "safety or accountability questions")}. Answer what you saw; what you leave stays unanswered.`),
+    h("h2", { id: "sheet-title", tabindex: "-1" }, t("Before hearing {n}", { n: index + 2 })),
+    h("p", { class: "muted small" }, tn(open.length, "Still unanswered in hearing {hearing}: {n} safety or accountability question. Answer what you saw; what you leave stays unanswered.", "Still unanswered in hearing {hearing}: {n} safety or accountability questions. Answer what you saw; what you leave stays unanswered.", { hearing: index + 1 })),
     h("div", { class: "sheet-body" }, quickAnswers(hearingId, open, `c${index + 1}`)),
     h(
       "div",
       { class: "actions tight sheet-actions" },
-      h("button", { type: "button", class: "btn btn-primary", "data-action": "sheet-next", onclick: (e) => nextHearing(hearingId, e.timeStamp) }, `Go to hearing ${index + 2}`),
-      h("button", { type: "button", class: "btn", onclick: () => (sheet.hidden = true) }, "Back to this hearing"),
+      h("button", { type: "button", class: "btn btn-primary", "data-action": "sheet-next", onclick: (e) => nextHearing(hearingId, e.timeStamp) }, t("Go to hearing {n}", { n: index + 2 })),
+      h("button", { type: "button", class: "btn", onclick: () => (sheet.hidden = true) }, t("Back to this hearing")),
     ),
   );
   sheet.hidden = false;
@@ -839,11 +840,11 @@ function nextHearing(hearingId, stamp) {
 
 /** A notice with an Undo button, for a destructive action already done. */
 function undoable(message, undo) {
-  const button = h("button", { type: "button", class: "btn btn-small notice-undo" }, "Undo");
+  const button = h("button", { type: "button", class: "btn btn-small notice-undo" }, t("Undo"));
   button.addEventListener("click", async () => {
     noticeEl.hidden = true;
     await undo();
-    notice("Undone.", "ok");
+    notice(t("Undone."), "ok");
   });
   noticeEl.replaceChildren(h("span", {}, message, " "), button);
   noticeEl.dataset.tone = "info";
@@ -885,7 +886,7 @@ async function removeHearing(hearingId) {
   const index = hearingIndex(hearingId);
   const hearing = app.obs.hearings[index];
   if (!hearing) return;
-  if (!window.confirm(`Delete hearing ${index + 1} and its ${plural(hearing.turns.length, "turn", "turns")}? This cannot be undone.`)) return;
+  if (!window.confirm(tn(hearing.turns.length, "Delete hearing {hearing} and its {n} turn? This cannot be undone.", "Delete hearing {hearing} and its {n} turns? This cannot be undone.", { hearing: index + 1 }))) return;
   app.debouncer.flush();
   await edit((obs) => {
     obs.hearings = obs.hearings.filter((x) => x.id !== hearingId);
@@ -912,7 +913,7 @@ async function submitObservation() {
     obs.submitRefused = false;
   });
   if (!saved) return;
-  notice(navigator.onLine ? "Submitted. Sending it now…" : "Submitted on this phone. It will be sent when you are online.", "ok");
+  notice(navigator.onLine ? t("Submitted. Sending it now…") : t("Submitted on this phone. It will be sent when you are online."), "ok");
   renderReview();
   syncNow();
 }
@@ -921,7 +922,7 @@ async function downloadBackup() {
   await app.debouncer.flush();
   const body = await store.backupOf(app.owner);
   if (!body.observations.length) {
-    notice("Everything on this phone is already on the server: nothing to back up.", "ok");
+    notice(t("Everything on this phone is already on the server: nothing to back up."), "ok");
     return;
   }
   const blob = new Blob([JSON.stringify(body, null, 2)], { type: "application/json" });
@@ -932,7 +933,7 @@ async function downloadBackup() {
   anchor.click();
   anchor.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  notice(`Backup of ${plural(body.observations.length, "observation", "observations")} downloaded.`, "ok");
+  notice(tn(body.observations.length, "Backup of {n} observation downloaded.", "Backup of {n} observations downloaded."), "ok");
 }
 
 // ---- opening things --------------------------------------------------------------------------
@@ -943,7 +944,7 @@ function message(title, ...body) {
 }
 
 function assignmentsLink() {
-  return h("p", {}, h("a", { class: "btn", href: "/my/assignments" }, "My assignments"));
+  return h("p", {}, h("a", { class: "btn", href: "/my/assignments" }, t("My assignments")));
 }
 
 async function fetchObservation(id) {
@@ -968,7 +969,7 @@ async function openAssignment(assignmentId) {
     }
   }
   if (!assignment) {
-    return message("Assignment not on this phone", "This assignment is not in the copy of your assignments kept on this phone. Open My assignments while online, then try again.", assignmentsLink());
+    return message(t("Assignment not on this phone"), t("This assignment is not in the copy of your assignments kept on this phone. Open My assignments while online, then try again."), assignmentsLink());
   }
   // Started on another phone: continue that record rather than forking a second one.
   if (assignment.observation_id) {
@@ -989,13 +990,13 @@ async function openAssignment(assignmentId) {
 async function openObservation(id, params) {
   let obs = await store.getObservation(id);
   if (!obs && navigator.onLine) obs = await fetchObservation(id);
-  if (!obs) return message("Not on this phone", "This observation is not saved on this phone.", assignmentsLink());
-  if (obs.owner !== app.owner) return message("Another account", "This observation belongs to another account that used this phone. Its owner must sign in to sync it.");
+  if (!obs) return message(t("Not on this phone"), t("This observation is not saved on this phone."), assignmentsLink());
+  if (obs.owner !== app.owner) return message(t("Another account"), t("This observation belongs to another account that used this phone. Its owner must sign in to sync it."));
   const protocol = await store.getProtocol(obs.protocol_version_id);
-  if (!protocol) return message("Protocol missing", "The form for this observation is not on this phone. Open My assignments while online, then try again.", assignmentsLink());
+  if (!protocol) return message(t("Protocol missing"), t("The form for this observation is not on this phone. Open My assignments while online, then try again."), assignmentsLink());
   app.obs = obs;
   app.definition = protocol.definition || { sections: [] };
-  app.protocolName = `${protocol.protocol_name || app.definition.title || "Protocol"} v${protocol.version ?? ""}`;
+  app.protocolName = `${protocol.protocol_name || app.definition.title || t("Protocol")} v${protocol.version ?? ""}`;
   const view = params.get("view") || "session";
   document.title = `${sessionTitle(obs.session_info || obs.court)} · Courtwatch`;
   if (view === "hearing") return renderHearing(params.get("hearing"));
@@ -1006,17 +1007,17 @@ async function openObservation(id, params) {
 function showAdhocStart() {
   startView();
   const published = (app.pack.protocol_versions || []).filter((p) => !p.status || p.status === "published");
-  if (!published.length) return message("No protocol on this phone", "There is no published protocol on this phone yet. Open My assignments while online.", assignmentsLink());
+  if (!published.length) return message(t("No protocol on this phone"), t("There is no published protocol on this phone yet. Open My assignments while online."), assignmentsLink());
   const today = new Date();
   const localDate = new Date(today.getTime() - today.getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
   const field = (id, label, control, help) => h("div", { class: "field" }, h("label", { for: id }, label), help ? h("p", { class: "help" }, help) : null, control);
-  const protocol = h("select", { id: "adhoc-protocol", required: true }, published.map((p) => h("option", { value: p.id }, `${p.protocol_name || p.definition?.title || "Protocol"} v${p.version}`)));
+  const protocol = h("select", { id: "adhoc-protocol", required: true }, published.map((p) => h("option", { value: p.id }, `${p.protocol_name || p.definition?.title || t("Protocol")} v${p.version}`)));
   const court = h("input", { id: "adhoc-court", required: true, maxlength: 200, autocomplete: "off" });
   const courtroom = h("input", { id: "adhoc-courtroom", required: true, maxlength: 60, autocomplete: "off" });
   const date = h("input", { id: "adhoc-date", type: "date", required: true, value: localDate });
   const start = h("input", { id: "adhoc-start", type: "time" });
   const judge = h("input", { id: "adhoc-judge", maxlength: 200, autocomplete: "off" });
-  const calendar = h("select", { id: "adhoc-calendar" }, CALENDAR_TYPES.map(([value, label]) => h("option", { value }, label)));
+  const calendar = h("select", { id: "adhoc-calendar" }, CALENDAR_TYPES.map(([value, label]) => h("option", { value }, t(label))));
   const form = h(
     "form",
     {
@@ -1038,16 +1039,16 @@ function showAdhocStart() {
         focusTitle();
       },
     },
-    field("adhoc-protocol", "Protocol", protocol),
-    field("adhoc-court", "Court", court),
-    field("adhoc-courtroom", "Courtroom", courtroom),
-    field("adhoc-date", "Date", date),
-    field("adhoc-start", "Scheduled start (optional)", start),
-    field("adhoc-judge", "Presiding judge (optional)", judge, "A public official, named as on the court's calendar."),
-    field("adhoc-calendar", "Calendar", calendar),
-    h("button", { type: "submit", class: "btn btn-primary btn-block" }, "Start observing"),
+    field("adhoc-protocol", t("Protocol"), protocol),
+    field("adhoc-court", t("Court"), court),
+    field("adhoc-courtroom", t("Courtroom"), courtroom),
+    field("adhoc-date", t("Date"), date),
+    field("adhoc-start", t("Scheduled start (optional)"), start),
+    field("adhoc-judge", t("Presiding judge (optional)"), judge, t("A public official, named as on the court's calendar.")),
+    field("adhoc-calendar", t("Calendar"), calendar),
+    h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("Start observing")),
   );
-  mount(heading("Observe without an assignment"), h("p", { class: "muted" }, "For a sitting you were not assigned to. Works offline."), form);
+  mount(heading(t("Observe without an assignment")), h("p", { class: "muted" }, t("For a sitting you were not assigned to. Works offline.")), form);
 }
 
 async function showList() {
@@ -1055,10 +1056,10 @@ async function showList() {
   const mine = (await store.listObservations(app.owner)).sort((a, b) => String(b.client_edited_at).localeCompare(String(a.client_edited_at)));
   const started = new Set(mine.map((o) => o.assignment_id).filter(Boolean));
   const open = (app.pack.assignments || []).filter((a) => !started.has(a.id) && a.status !== "submitted" && a.status !== "cancelled");
-  const syncLabel = (obs) => (store.needsFix(obs) ? "needs fixing" : store.isUnsynced(obs) ? "waiting to sync" : "synced");
+  const syncLabel = (obs) => (store.needsFix(obs) ? t("needs fixing") : store.isUnsynced(obs) ? t("waiting to sync") : t("synced"));
   mount(
-    heading("Capture"),
-    h("h2", {}, "On this phone"),
+    heading(t("Capture")),
+    h("h2", {}, t("On this phone")),
     mine.length
       ? h(
           "ul",
@@ -1071,14 +1072,14 @@ async function showList() {
                 "a",
                 { class: "hearing-link", href: link({ observation: obs.id }), onclick: navigate },
                 h("strong", {}, sessionTitle(obs.session_info || obs.court)),
-                h("span", { class: "muted small" }, ` · ${sessionLine(obs.session_info || obs.court)} · ${plural(obs.hearings.length, "hearing", "hearings")} · ${obs.status} · ${syncLabel(obs)}`),
-                sentBack(obs) !== null ? h("span", { class: "small review-comment", "data-review-comment": "" }, h("br"), h("strong", {}, "Sent back: "), sentBack(obs)) : null,
+                h("span", { class: "muted small" }, ` · ${sessionLine(obs.session_info || obs.court)} · ${tn(obs.hearings.length, "{n} hearing", "{n} hearings")} · ${t(obs.status)} · ${syncLabel(obs)}`),
+                sentBack(obs) !== null ? h("span", { class: "small review-comment", "data-review-comment": "" }, h("br"), h("strong", {}, t("Sent back: ")), sentBack(obs)) : null,
               ),
             ),
           ),
         )
-      : h("p", { class: "muted" }, "Nothing recorded on this phone yet."),
-    h("h2", {}, "Not started"),
+      : h("p", { class: "muted" }, t("Nothing recorded on this phone yet.")),
+    h("h2", {}, t("Not started")),
     open.length
       ? h(
           "ul",
@@ -1087,8 +1088,8 @@ async function showList() {
             h("li", { class: "hearing-item" }, h("a", { class: "hearing-link", href: link({ assignment: a.id }), onclick: navigate }, h("strong", {}, sessionTitle(a.court_session)), h("span", { class: "muted small" }, ` · ${sessionLine(a.court_session)}`))),
           ),
         )
-      : h("p", { class: "muted" }, "No other assignments."),
-    h("div", { class: "actions" }, h("a", { class: "btn", href: link({ adhoc: 1 }), onclick: navigate }, "Observe without an assignment"), h("a", { class: "btn", href: "/my/assignments" }, "My assignments")),
+      : h("p", { class: "muted" }, t("No other assignments.")),
+    h("div", { class: "actions" }, h("a", { class: "btn", href: link({ adhoc: 1 }), onclick: navigate }, t("Observe without an assignment")), h("a", { class: "btn", href: "/my/assignments" }, t("My assignments"))),
   );
 }
 
@@ -1101,9 +1102,9 @@ async function route() {
     app.pack = null;
     app.obs = null;
     return message(
-      "Signed out on this phone",
-      "Nobody can use that account on this phone now. The sign-out reaches the server as soon as there is a connection; then anyone can sign in here.",
-      "Records that were not yet on the server stay on this phone and are sent when their owner signs in again.",
+      t("Signed out on this phone"),
+      t("Nobody can use that account on this phone now. The sign-out reaches the server as soon as there is a connection; then anyone can sign in here."),
+      t("Records that were not yet on the server stay on this phone and are sent when their owner signs in again."),
     );
   }
   app.pack = await storedPack();
@@ -1111,13 +1112,15 @@ async function route() {
     try {
       app.pack = await currentPack({ refresh: navigator.onLine });
     } catch (error) {
-      if (error instanceof SignedOut) return message("Sign in", "Sign in again to use this phone for capture.", h("p", {}, h("a", { class: "btn btn-primary", href: `/login?next=${encodeURIComponent(location.pathname + location.search)}` }, "Sign in")));
+      if (error instanceof SignedOut) return message(t("Sign in"), t("Sign in again to use this phone for capture."), h("p", {}, h("a", { class: "btn btn-primary", href: `/login?next=${encodeURIComponent(location.pathname + location.search)}` }, t("Sign in"))));
     }
   }
   if (!app.pack || !app.pack.user) {
-    return message("Not ready for offline use yet", "This phone has no copy of your assignments yet. Open My assignments once while online; capture then works without a connection.", assignmentsLink());
+    return message(t("Not ready for offline use yet"), t("This phone has no copy of your assignments yet. Open My assignments once while online; capture then works without a connection."), assignmentsLink());
   }
   app.owner = app.pack.user.id;
+  setLanguage(app.pack.user.language || browserLanguage());
+  document.getElementById("sync-now").textContent = t("Sync now");
   const observation = params.get("observation");
   if (observation) return openObservation(observation, params);
   if (params.get("assignment")) return openAssignment(Number(params.get("assignment")));
@@ -1135,7 +1138,7 @@ function showStatus(status) {
     { class: "status-body" },
     h("span", { class: "status-text" }, status.text),
     status.details.length ? h("span", { class: "status-details" }, ` · ${status.details.join(" · ")}`) : null,
-    status.phase === "auth" ? [" ", h("a", { href: `/login?next=${encodeURIComponent(location.pathname + location.search)}` }, "Sign in")] : null,
+    status.phase === "auth" ? [" ", h("a", { href: `/login?next=${encodeURIComponent(location.pathname + location.search)}` }, t("Sign in"))] : null,
   );
   statusEl.replaceChildren(body);
 }
@@ -1177,7 +1180,7 @@ function wirePage() {
   document.getElementById("sync-now").addEventListener("click", async () => {
     await app.debouncer.flush();
     if (!navigator.onLine) {
-      notice("Offline: everything stays saved on this phone and is sent when a connection is back.", "warn");
+      notice(t("Offline: everything stays saved on this phone and is sent when a connection is back."), "warn");
       refreshStatus();
       return;
     }
@@ -1210,6 +1213,9 @@ function trackHeaderHeight() {
 }
 
 async function boot() {
+  const stored = await storedPack().catch(() => null);
+  setLanguage((stored && stored.user && stored.user.language) || browserLanguage());
+  document.getElementById("sync-now").textContent = t("Sync now");
   wirePage();
   trackHeaderHeight();
   // A stored pack is enough to start; the fresh one (register-sw.js) lands in the background.
@@ -1222,5 +1228,5 @@ async function boot() {
 
 boot().catch((error) => {
   console.error(error);
-  message("Something went wrong", `The capture screen could not start: ${error.message}. Everything already saved stays on this phone.`);
+  message(t("Something went wrong"), t("The capture screen could not start: {error}. Everything already saved stays on this phone.", { error: error.message }));
 });

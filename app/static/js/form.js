@@ -3,6 +3,7 @@
 // single_choice str; multi_choice and roles_present list[str]; count int >= 0; number;
 // time "HH:MM"; short_text / long_text str. An empty answer is removed, not stored as "".
 import { h } from "./dom.js";
+import { t } from "./i18n.js";
 
 const YES_NO = [
   { value: "yes", label: "Yes" },
@@ -76,7 +77,7 @@ export function renderQuestion(question, { idPrefix, value, roles = [], readOnly
   const id = `${idPrefix}-${question.key}`;
   const helpId = `${id}-help`;
   const errorId = `${id}-error`;
-  const help = question.help || (question.type === "short_text" || question.type === "long_text" ? NAMES_WARNING : "");
+  const help = question.help || (question.type === "short_text" || question.type === "long_text" ? t(NAMES_WARNING) : "");
   const helpEl = help ? h("p", { class: "help", id: helpId }, help) : null;
   const errorEl = h("div", { class: "q-error", id: errorId, "aria-live": "polite" });
   const required = question.required ? h("span", { class: "req", "aria-hidden": "true" }, " *") : null;
@@ -145,7 +146,7 @@ export function renderQuestion(question, { idPrefix, value, roles = [], readOnly
 
   switch (question.type) {
     case "yes_no":
-      wrap.append(choiceGroup(YES_NO, false, "seg3"));
+      wrap.append(choiceGroup(YES_NO.map((o) => ({ ...o, label: t(o.label) })), false, "seg3"));
       break;
     case "single_choice":
       wrap.append(choiceGroup((question.choices || []).map(asOption), false, "tiles-col"));

@@ -7,6 +7,7 @@
 // once; 413/422 for a batch → one by one; network error or 5xx → exponential backoff with
 // jitter, 2 s up to 60 s. An item the server calls invalid keeps its place in the outbox with
 // the server's errors until the volunteer changes it.
+import { t, tn } from "./i18n.js";
 import { pendingSignOut, refreshPack, SignedOut, storedPack } from "./pack.js";
 import { hearingKey, importServerDrafts, isUnsynced, listObservations, needsFix, onSaved, readyToSend, toObservationIn, updateSyncState, waitingParts } from "./store.js";
 
@@ -53,50 +54,46 @@ export async function syncStatus() {
   const hearings = parts.reduce((n, p) => n + p.hearings, 0);
   const other = parts.filter((p) => p.other).length;
   // In the volunteer's terms: hearings first, else the sitting's other details.
-  const what = hearings ? `${plural(hearings, "hearing", "hearings")} waiting` : other ? `${plural(other, "sitting's details", "sittings' details")} waiting` : "";
+  const what = hearings ? tn(hearings, "{n} hearing waiting", "{n} hearings waiting") : other ? tn(other, "{n} sitting's details waiting", "{n} sittings' details waiting") : "";
   const waiting = hearings + other;
   const online = navigator.onLine;
   let text;
   let tone;
   if (await pendingSignOut()) {
-    text = "Signed out";
+    text = t("Signed out");
     tone = "warn";
   } else if (state.phase === "auth") {
-    text = "Sign in again to sync";
+    text = t("Sign in again to sync");
     tone = "danger";
   } else if (!online && waiting + toFix) {
-    text = "Offline — saved on this phone";
+    text = t("Offline — saved on this phone");
     tone = "warn";
   } else if (state.phase === "failed" && waiting) {
-    text = "Sync failed — will retry";
+    text = t("Sync failed — will retry");
     tone = "warn";
   } else if (state.phase === "sending" && waiting) {
-    text = "Syncing…";
+    text = t("Syncing…");
     tone = "info";
   } else if (waiting) {
     text = what;
     tone = "info";
   } else if (toFix) {
-    text = "Needs your attention";
+    text = t("Needs your attention");
     tone = "danger";
   } else if (mine.some((obs) => obs.serverDiffers)) {
-    text = online ? "Taking the server's copy…" : "Offline — the server has a newer copy";
+    text = online ? t("Taking the server's copy…") : t("Offline — the server has a newer copy");
     tone = "info";
   } else if (unsynced.length) {
-    text = online ? "Nothing waiting" : "Nothing waiting · offline";
+    text = online ? t("Nothing waiting") : t("Nothing waiting · offline");
     tone = "ok";
   } else {
-    text = online ? "All synced" : "All synced · offline";
+    text = online ? t("All synced") : t("All synced · offline");
     tone = "ok";
   }
   const details = [];
   if (what && text !== what) details.push(what);
-  if (toFix) details.push(`${toFix} to fix`);
+  if (toFix) details.push(t("{n} to fix", { n: toFix }));
   return { text, tone, details, waiting, hearings, toFix, unsynced: unsynced.length, online, phase: state.phase };
-}
-
-function plural(n, one, many) {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 export function onStatus(listener) {

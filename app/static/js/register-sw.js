@@ -7,10 +7,13 @@
 // once every Courtwatch tab is closed). Either way no record is at risk: records live in
 // IndexedDB, not in the caches a new worker deletes, and the IndexedDB schema only ever grows.
 import { h } from "./dom.js";
+import { setLanguage, t, tn } from "./i18n.js";
 import { startOutbox, onStatus, syncNow, syncStatus } from "./outbox.js";
 import { finishSignOut, refreshPack } from "./pack.js";
 
 let updateRequested = false;
+// Server pages carry their language; the capture shell takes it from the pack (capture.js).
+if (!document.getElementById("capture-root")) setLanguage(document.documentElement.lang);
 
 /** The fresh pack (or null when offline or signed out); capture.js waits for it on first use.
  * A sign-out made offline on this phone is finished first (pack.js): no pack for that account. */
@@ -91,7 +94,7 @@ function phoneStatusElement() {
 function showPhoneStatus(el, status) {
   const tone = { ok: "badge-ok", warn: "badge-warn", danger: "badge-danger", info: "badge-info" }[status.tone] || "";
   const parts = [h("span", { class: `badge ${tone}`, "data-unsynced-count": String(status.unsynced) }, status.text)];
-  if (status.unsynced) parts.push(" ", h("span", { class: "muted" }, `${status.unsynced === 1 ? "1 observation" : `${status.unsynced} observations`} on this phone not yet on the server.`));
+  if (status.unsynced) parts.push(" ", h("span", { class: "muted" }, tn(status.unsynced, "{n} observation on this phone not yet on the server.", "{n} observations on this phone not yet on the server.")));
   el.replaceChildren(...parts);
 }
 
@@ -122,7 +125,7 @@ function showCopyAge() {
     el.hidden = navigator.onLine || Number.isNaN(when.getTime());
     const sameDay = when.toDateString() === new Date().toDateString();
     const time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    el.textContent = `Offline: the copy kept on this phone, as of ${sameDay ? time : `${when.toLocaleDateString()} ${time}`}.`;
+    el.textContent = t("Offline: the copy kept on this phone, as of {time}.", { time: sameDay ? time : `${when.toLocaleDateString()} ${time}` });
   };
   update();
   window.addEventListener("online", update);

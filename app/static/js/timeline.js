@@ -13,7 +13,8 @@
 // open (over RESUME_LIMIT_MS: a clock moved forward), the offset continues from the saved point
 // alone and the jump is noted. Offsets never go backwards (clamped to the last recorded one).
 //
-import { clear, formatMs, h, PAGE_ID, parseDuration, plural } from "./dom.js";
+import { clear, formatMs, h, PAGE_ID, parseDuration } from "./dom.js";
+import { t, tn } from "./i18n.js";
 
 const UNDO_DEPTH = 50;
 const RESUME_LIMIT_MS = 90 * 60_000;
@@ -143,12 +144,12 @@ export function endHearing(hearing, t) {
 
 /** Check a hand-edited turn; returns an error message or null. */
 export function checkTurn(hearing, index, { role, start_ms, end_ms }, roles) {
-  if (!roles.some((r) => r.key === role)) return "Choose a role.";
-  if (start_ms === null) return "Write the start as minutes:seconds, e.g. 1:05.";
-  if (end_ms === undefined) return "Write the end as minutes:seconds, e.g. 1:40.";
+  if (!roles.some((r) => r.key === role)) return t("Choose a role.");
+  if (start_ms === null) return t("Write the start as minutes:seconds, e.g. 1:05.");
+  if (end_ms === undefined) return t("Write the end as minutes:seconds, e.g. 1:40.");
   const isLast = index === hearing.turns.length - 1;
-  if (end_ms === null && !isLast) return "Only the last turn can still be running: give it an end.";
-  if (end_ms !== null && end_ms < start_ms) return "The end must not be before the start.";
+  if (end_ms === null && !isLast) return t("Only the last turn can still be running: give it an end.");
+  if (end_ms !== null && end_ms < start_ms) return t("The end must not be before the start.");
   // Turns follow each other (the server refuses overlaps): check against the neighbours.
   const others = hearing.turns.filter((_, i) => i !== index);
   for (const other of others) {
@@ -156,10 +157,10 @@ export function checkTurn(hearing, index, { role, start_ms, end_ms }, roles) {
     const end = end_ms ?? Infinity;
     if (start_ms < otherEnd && other.start_ms < end) {
       const name = (roles.find((r) => r.key === other.role) || { label: other.role }).label;
-      return `This overlaps the ${name} turn at ${formatMs(other.start_ms)}: turns follow each other.`;
+      return t("This overlaps the {role} turn at {start}: turns follow each other.", { role: name, start: formatMs(other.start_ms) });
     }
   }
-  if (end_ms === null && others.some((o) => o.start_ms >= start_ms)) return "Only the last turn can still be running: give it an end.";
+  if (end_ms === null && others.some((o) => o.start_ms >= start_ms)) return t("Only the last turn can still be running: give it an end.");
   return null;
 }
 
@@ -189,18 +190,18 @@ export class TimelineView {
     this.editEl = null;
 
     this.clockText = h("span", { class: "clock-time", "aria-hidden": "true" }, "0:00");
-    this.speakerText = h("span", { class: "clock-speaker" }, "No one speaking");
+    this.speakerText = h("span", { class: "clock-speaker" }, t("No one speaking"));
     this.turnClock = h("span", { class: "clock-turn", "aria-hidden": "true" });
     // Announced on change only (the clock itself would chatter).
     this.live = h("span", { class: "visually-hidden", "aria-live": "polite" });
     this.padToggle = h(
       "button",
       { type: "button", class: "pad-btn pad-toggle", "data-action": "toggle-pad", "aria-expanded": "true", "aria-controls": "pad-roles", onclick: () => this.togglePad() },
-      "Hide pad",
+      t("Hide pad"),
     );
     // Next hearing: always in the bar, one tap, no scrolling; it ends this hearing.
     this.nextButton = onNext && !readOnly
-      ? h("button", { type: "button", class: "btn btn-primary clock-next", "data-action": "next-hearing", onclick: (event) => this.handlers.onNext(event.timeStamp) }, "Next hearing")
+      ? h("button", { type: "button", class: "btn btn-primary clock-next", "data-action": "next-hearing", onclick: (event) => this.handlers.onNext(event.timeStamp) }, t("Next hearing"))
       : null;
     this.clockBar = h(
       "div",
@@ -234,20 +235,20 @@ export class TimelineView {
     this.pauseButton = h(
       "button",
       { type: "button", class: "pad-btn", "data-action": "pause", onclick: (event) => this.handlers.onPause(event.timeStamp) },
-      "Pause",
+      t("Pause"),
     );
     this.undoButton = h(
       "button",
       { type: "button", class: "pad-btn", "data-action": "undo", onclick: () => this.handlers.onUndo() },
-      "Undo",
+      t("Undo"),
     );
     grid.append(this.pauseButton, this.undoButton);
     grid.id = "pad-roles";
     // The last few turns, one line of fixed height: a tap changes its text, never the layout.
-    this.recent = h("ol", { class: "pad-recent", "aria-label": "Latest turns" });
+    this.recent = h("ol", { class: "pad-recent", "aria-label": t("Latest turns") });
     this.pad = h(
       "div",
-      { class: "pad", id: "tap-pad", role: "group", "aria-label": "Who is speaking" },
+      { class: "pad", id: "tap-pad", role: "group", "aria-label": t("Who is speaking") },
       h("div", { class: "pad-head" }, this.recent, this.padToggle),
       grid,
     );
@@ -255,11 +256,11 @@ export class TimelineView {
     if (readOnly) this.pad.hidden = true;
 
     this.error = h("div", { class: "error", "data-field": "turns" });
-    this.list = h("ol", { class: "turns", "aria-label": "Turns" });
+    this.list = h("ol", { class: "turns", "aria-label": t("Turns") });
     this.summary = h("p", { class: "muted small turns-summary" });
     this.section = h("div", { class: "timeline" }, this.summary, this.error);
     // Every turn, to check and correct, below everything else: opening it pushes nothing.
-    this.allSummary = h("summary", {}, "All turns");
+    this.allSummary = h("summary", {}, t("All turns"));
     this.allTurns = h("details", { class: "card all-turns", "data-testid": "all-turns" }, this.allSummary, this.list);
     // Drawn only while open: a tap costs the same with 5 turns or 200.
     this.allTurns.addEventListener("toggle", () => {
@@ -275,7 +276,7 @@ export class TimelineView {
   togglePad() {
     const open = this.grid.hidden;
     this.grid.hidden = !open;
-    this.padToggle.textContent = open ? "Hide pad" : "Show pad";
+    this.padToggle.textContent = open ? t("Hide pad") : t("Show pad");
     this.padToggle.setAttribute("aria-expanded", String(open));
   }
 
@@ -294,10 +295,10 @@ export class TimelineView {
     this.hearing = hearing;
     const current = currentTurn(hearing);
     const role = current ? this.byKey.get(current.role) : null;
-    const label = current ? (role ? role.label : current.role) : hearing.ended_at ? "Hearing ended" : hearing.turns.length ? "Paused" : "No one speaking yet";
+    const label = current ? (role ? role.label : current.role) : hearing.ended_at ? t("Hearing ended") : hearing.turns.length ? t("Paused") : t("No one speaking yet");
     if (this.speakerText.textContent !== label) {
       this.speakerText.textContent = label;
-      this.live.textContent = current ? `${label} speaking` : label;
+      this.live.textContent = current ? t("{role} speaking", { role: label }) : label;
     }
     this.clockBar.style.setProperty("--role", role ? role.colour : "transparent");
     this.clockBar.dataset.current = current ? current.role : "";
@@ -313,8 +314,8 @@ export class TimelineView {
   renderList(hearing, errors) {
     const turns = hearing.turns || [];
     const talk = turns.reduce((sum, t) => sum + ((t.end_ms ?? offsetAt(hearing)) - t.start_ms), 0);
-    this.summary.textContent = turns.length ? `${plural(turns.length, "turn", "turns")} · ${formatMs(talk)} of talk` : "No turns yet: tap who speaks below.";
-    this.allSummary.textContent = turns.length ? `All ${plural(turns.length, "turn", "turns")} · check or correct` : "All turns";
+    this.summary.textContent = turns.length ? tn(turns.length, "{n} turn · {talk} of talk", "{n} turns · {talk} of talk", { talk: formatMs(talk) }) : t("No turns yet: tap who speaks below.");
+    this.allSummary.textContent = turns.length ? tn(turns.length, "All {n} turn · check or correct", "All {n} turns · check or correct") : t("All turns");
     const general = errors.filter((e) => !/^turns\[\d+\]/.test(e.field));
     clear(this.error);
     for (const e of general) this.error.append(h("p", { class: "error" }, e.msg));
@@ -346,7 +347,7 @@ export class TimelineView {
     this.runningClock = null;
     const shown = turns.slice(-3);
     if (!shown.length) {
-      this.recent.append(h("li", { class: "muted" }, "No turns yet"));
+      this.recent.append(h("li", { class: "muted" }, t("No turns yet")));
       return;
     }
     for (const turn of shown) {
@@ -392,15 +393,15 @@ export class TimelineView {
         { class: "turn-text" },
         h("strong", {}, label),
         " ",
-        h("span", { class: "muted" }, `${formatMs(turn.start_ms)} – ${running ? "now" : formatMs(turn.end_ms)}`),
+        h("span", { class: "muted" }, `${formatMs(turn.start_ms)} – ${running ? t("now") : formatMs(turn.end_ms)}`),
       ),
       this.readOnly
         ? null
         : h(
             "span",
             { class: "turn-actions" },
-            h("button", { type: "button", class: "btn btn-quiet btn-small", "aria-label": `Edit turn ${index + 1}, ${label}`, onclick: () => this.startEdit(index) }, "Edit"),
-            h("button", { type: "button", class: "btn btn-quiet btn-small", "aria-label": `Delete turn ${index + 1}, ${label}`, onclick: () => this.handlers.onDelete(index) }, "Delete"),
+            h("button", { type: "button", class: "btn btn-quiet btn-small", "aria-label": t("Edit turn {n}, {role}", { n: index + 1, role: label }), onclick: () => this.startEdit(index) }, t("Edit")),
+            h("button", { type: "button", class: "btn btn-quiet btn-small", "aria-label": t("Delete turn {n}, {role}", { n: index + 1, role: label }), onclick: () => this.handlers.onDelete(index) }, t("Delete")),
           ),
       errors.map((e) => h("p", { class: "error" }, e.msg)),
     );
@@ -426,7 +427,7 @@ export class TimelineView {
     );
     const start = h("input", { id: `${id}-start`, value: formatMs(turn.start_ms), inputmode: "numeric", autocomplete: "off" });
     const running = turn.end_ms === null || turn.end_ms === undefined;
-    const end = h("input", { id: `${id}-end`, value: running ? "" : formatMs(turn.end_ms), inputmode: "numeric", autocomplete: "off", placeholder: "running" });
+    const end = h("input", { id: `${id}-end`, value: running ? "" : formatMs(turn.end_ms), inputmode: "numeric", autocomplete: "off", placeholder: t("running") });
     const message = h("p", { class: "error", role: "alert" });
     const save = (event) => {
       event.preventDefault();
@@ -453,16 +454,16 @@ export class TimelineView {
       { class: "turn turn-edit" },
       h(
         "form",
-        { class: "turn-form", onsubmit: save, "aria-label": `Edit turn ${index + 1}` },
-        h("div", { class: "field" }, h("label", { for: `${id}-role` }, "Role"), roleSelect),
-        h("div", { class: "field" }, h("label", { for: `${id}-start` }, "Start (m:ss)"), start),
-        h("div", { class: "field" }, h("label", { for: `${id}-end` }, "End (m:ss)"), end),
+        { class: "turn-form", onsubmit: save, "aria-label": t("Edit turn {n}", { n: index + 1 }) },
+        h("div", { class: "field" }, h("label", { for: `${id}-role` }, t("Role")), roleSelect),
+        h("div", { class: "field" }, h("label", { for: `${id}-start` }, t("Start (m:ss)")), start),
+        h("div", { class: "field" }, h("label", { for: `${id}-end` }, t("End (m:ss)")), end),
         message,
         h(
           "div",
           { class: "actions tight" },
-          h("button", { type: "submit", class: "btn btn-primary" }, "Save turn"),
-          h("button", { type: "button", class: "btn", onclick: () => { this.editing = null; this.editEl = null; this.renderList(this.hearing, []); } }, "Cancel"),
+          h("button", { type: "submit", class: "btn btn-primary" }, t("Save turn")),
+          h("button", { type: "button", class: "btn", onclick: () => { this.editing = null; this.editEl = null; this.renderList(this.hearing, []); } }, t("Cancel")),
         ),
       ),
     );
