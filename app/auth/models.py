@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, utcnow
+from app.i18n import N_
 
 
 class Role(StrEnum):
@@ -20,10 +21,10 @@ class Role(StrEnum):
 
 
 ROLE_LABELS = {
-    Role.volunteer: "Volunteer observer",
-    Role.trainer: "Trainer",
-    Role.organizer: "Organizer",
-    Role.admin: "Administrator",
+    Role.volunteer: N_("Volunteer observer"),
+    Role.trainer: N_("Trainer"),
+    Role.organizer: N_("Organizer"),
+    Role.admin: N_("Administrator"),
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app import i18n
 from app.auth.models import User
 from app.errors import DomainError, NotFound
 from app.observations.browse import format_answer
@@ -138,7 +139,7 @@ class CaseHearing:
 
     @property
     def calendar_label(self) -> str:
-        return CALENDAR_LABELS.get(self.calendar_type, self.calendar_type)
+        return i18n.label(CALENDAR_LABELS, self.calendar_type)
 
 
 @dataclass

@@ -76,6 +76,18 @@ def use_language(code: str) -> None:
     _current.set(code if code in LANGUAGES else DEFAULT_LANGUAGE)
 
 
+def N_(message: str) -> str:
+    """Marks a message for the catalog (`make messages`); it is translated where it is shown."""
+    return message
+
+
+def label(labels: dict[Any, str], key: Any) -> str:
+    """A fixed label (a status, a calendar type) in the current language; the key itself when
+    it has none."""
+    text = labels.get(key)
+    return gettext(text) if text else str(key)
+
+
 def gettext(message: str, **values: Any) -> str:
     text = catalog(language()).get(message) or message
     return text % values if values else text

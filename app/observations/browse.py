@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app import i18n
 from app.auth.models import User
 from app.errors import NotFound
 from app.observations.filters import HearingFilter
@@ -89,7 +90,7 @@ class SittingColumns:
 
     @property
     def calendar_label(self) -> str:
-        return CALENDAR_LABELS.get(self.calendar_type, self.calendar_type)
+        return i18n.label(CALENDAR_LABELS, self.calendar_type)
 
 
 @dataclass
@@ -315,7 +316,7 @@ class ObservationContext:
 
     @property
     def calendar_label(self) -> str:
-        return CALENDAR_LABELS.get(self.calendar_type, self.calendar_type)
+        return i18n.label(CALENDAR_LABELS, self.calendar_type)
 
 
 def _definition(data: Any) -> ProtocolDefinition | None:

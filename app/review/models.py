@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, utcnow
+from app.i18n import N_
 
 
 class ReviewState(StrEnum):
@@ -19,9 +20,9 @@ class ReviewState(StrEnum):
 
 
 REVIEW_LABELS = {
-    ReviewState.received: "Received",
-    ReviewState.approved: "Approved",
-    ReviewState.has_issues: "Has issues",
+    ReviewState.received: N_("Received"),
+    ReviewState.approved: N_("Approved"),
+    ReviewState.has_issues: N_("Has issues"),
 }
 
 

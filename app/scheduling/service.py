@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app import i18n
 from app.auth.models import User
 from app.db import utcnow
 from app.errors import DomainError, NotFound
@@ -214,7 +215,7 @@ class DueAssignment:
 
     @property
     def calendar_label(self) -> str:
-        return CALENDAR_LABELS.get(self.calendar_type, self.calendar_type)
+        return i18n.label(CALENDAR_LABELS, self.calendar_type)
 
     def overdue(self, now: datetime | None = None) -> bool:
         return (now or utcnow()) > self.due_at
@@ -381,7 +382,7 @@ class OpenSitting:
 
     @property
     def calendar_label(self) -> str:
-        return CALENDAR_LABELS.get(self.calendar_type, self.calendar_type)
+        return i18n.label(CALENDAR_LABELS, self.calendar_type)
 
 
 def open_sittings_for(

@@ -9,23 +9,25 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from app import i18n
 from app.forms import field_errors
+from app.i18n import N_
 from app.sessions.models import AssignmentStatus, CalendarType
 
 CALENDAR_LABELS: dict[str, str] = {
-    CalendarType.sentencing: "Sentencing",
-    CalendarType.arraignment: "Arraignment",
-    CalendarType.pretrial: "Pre-trial",
-    CalendarType.review: "Review",
-    CalendarType.plea: "Plea",
-    CalendarType.probation_violation: "Probation violation",
-    CalendarType.other: "Other",
+    CalendarType.sentencing: N_("Sentencing"),
+    CalendarType.arraignment: N_("Arraignment"),
+    CalendarType.pretrial: N_("Pre-trial"),
+    CalendarType.review: N_("Review"),
+    CalendarType.plea: N_("Plea"),
+    CalendarType.probation_violation: N_("Probation violation"),
+    CalendarType.other: N_("Other"),
 }
 STATUS_LABELS: dict[str, str] = {
-    AssignmentStatus.assigned: "assigned",
-    AssignmentStatus.in_progress: "in progress",
-    AssignmentStatus.submitted: "submitted",
-    AssignmentStatus.cancelled: "cancelled",
+    AssignmentStatus.assigned: N_("assigned"),
+    AssignmentStatus.in_progress: N_("in progress"),
+    AssignmentStatus.submitted: N_("submitted"),
+    AssignmentStatus.cancelled: N_("cancelled"),
 }
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 # Court calendars are set months ahead, rarely years: a date far outside this is a typo.
@@ -176,7 +178,7 @@ class SessionInfo:
 
     @property
     def calendar_label(self) -> str:
-        return CALENDAR_LABELS.get(self.calendar_type, self.calendar_type)
+        return i18n.label(CALENDAR_LABELS, self.calendar_type)
 
     @property
     def time_label(self) -> str:
@@ -210,7 +212,7 @@ class AssignmentView:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, self.status)
+        return i18n.label(STATUS_LABELS, self.status)
 
     @property
     def capture_url(self) -> str:
