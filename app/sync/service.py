@@ -364,11 +364,21 @@ def _store_the_rest(
     hearings = raw.get("hearings")
     if not isinstance(hearings, list):
         return None
-    rest = {
-        **raw,
-        "status": ObservationStatus.draft.value,
-        "hearings": [h for i, h in enumerate(hearings) if i not in bad],
-    }
+    # A refused hearing the server already holds keeps its stored version: the refusal never
+    # loses what was accepted before.
+    current = (
+        _revision_payload(session, existing.id, existing.current_revision)
+        if existing is not None and existing.observer_id == user.id
+        else None
+    ) or {}
+    stored_hearings = {h.get("id"): h for h in current.get("hearings", []) if isinstance(h, dict)}
+    kept: list[Any] = []
+    for i, hearing in enumerate(hearings):
+        if i not in bad:
+            kept.append(hearing)
+        elif isinstance(hearing, dict) and hearing.get("id") in stored_hearings:
+            kept.append({**stored_hearings[hearing["id"]], "position": hearing.get("position", i)})
+    rest = {**raw, "status": ObservationStatus.draft.value, "hearings": kept}
     try:
         item = ObservationIn.model_validate(rest)
     except ValidationError:
@@ -384,8 +394,8 @@ def _store_the_rest(
         result="invalid",
         revision=stored.revision,
         reason=refused.reason
-        + f" The rest ({len(rest['hearings'])} of {len(hearings)} hearings) is stored on the"
-        " server as a draft.",
+        + f" The rest ({len(hearings) - len(bad)} of {len(hearings)} hearings) is stored on the"
+        " server as a draft; a refused hearing the server had keeps its earlier version.",
         errors=_out(refused.errors),
     )
 

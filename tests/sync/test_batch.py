@@ -499,3 +499,27 @@ def test_hearing_rows_without_a_digest_are_written_again(db, phone, version):
     assert (stored_hearing.script, stored_hearing.talk_ms) == ("judge>prosecutor", 9000)
     assert stored_hearing.content_hash is not None
     assert len(_row_ids(db, Turn, hearing_id)) == 2
+
+
+def test_a_refused_edit_keeps_the_stored_version_of_that_hearing(db, phone, version):
+    """A hearing the server holds, edited on the phone into something refused, keeps its
+    stored version; the rest of the edit (a new hearing) is stored as a draft."""
+    client, _ = phone
+    first = str(uuid.uuid4())
+    body = observation_body(
+        version.id, hearings=[hearing_body(0, hearing_id=first, answers={"safety_mentioned": "no"})]
+    )
+    send(client, body)
+    body["hearings"] = [
+        hearing_body(0, hearing_id=first, answers={"safety_mentioned": "maybe"}),
+        hearing_body(1, answers={"safety_mentioned": "yes"}),
+    ]
+    body["client_edited_at"] = "2026-11-24T09:05:00+00:00"
+    (result,) = send(client, body)
+    assert result["result"] == "invalid"
+    assert [e["loc"] for e in result["errors"]] == ["hearings[0].answers.safety_mentioned"]
+    now = stored(db, body["id"])
+    assert [(str(h.id), h.answers) for h in now["hearings"]] == [
+        (first, {"safety_mentioned": "no"}),  # as accepted before, not dropped
+        (body["hearings"][1]["id"], {"safety_mentioned": "yes"}),
+    ]
