@@ -112,3 +112,11 @@ def next_hearing(page: Page) -> None:
     go_on = sheet.locator('[data-action="sheet-next"]')
     if sheet.count() and sheet.is_visible():
         go_on.click()
+
+
+def end_and_sync(page: Page) -> None:
+    """End the last hearing of the sitting, back on the session page, and sync until done."""
+    page.get_by_role("button", name="End hearing (last of the sitting)").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Hennepin County District Court")
+    page.get_by_role("button", name="Sync now").click()
+    expect_status(page, "All synced")

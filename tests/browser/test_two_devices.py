@@ -7,11 +7,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from app.observations.models import Observation
 from tests.browser.capture_helpers import (
     answer,
+    end_and_sync,
     expect_status,
     local_observation,
     observation_id_of,
@@ -26,13 +27,6 @@ from tests.factories import DEFAULT_PASSWORD
 pytestmark = pytest.mark.browser
 
 
-def _end_and_sync(page: Page) -> None:
-    page.get_by_role("button", name="End hearing (last of the sitting)").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Hennepin County District Court")
-    page.get_by_role("button", name="Sync now").click()
-    expect_status(page, "All synced")
-
-
 def test_two_phones_editing_one_observation_merge_and_agree(browser, phone, live_server, artifacts):
     with live_server.session() as db:
         setup = capture_setup(db)
@@ -43,7 +37,7 @@ def test_two_phones_editing_one_observation_merge_and_agree(browser, phone, live
     answer(a, "could_hear", "well")
     a.get_by_role("button", name="New hearing").click()
     tap(a, "Judge")
-    _end_and_sync(a)
+    end_and_sync(a)
 
     # The second phone picks the record up from the server and answers hearing 1.
     other = browser.new_context(base_url=live_server.url, **PHONE)
@@ -62,7 +56,7 @@ def test_two_phones_editing_one_observation_merge_and_agree(browser, phone, live
         a.get_by_role("button", name="New hearing").click()
         expect(a.get_by_role("heading", level=1)).to_have_text("Hearing 2")
         tap(a, "Prosecutor")
-        _end_and_sync(a)  # "All synced" only once it holds the merged copy
+        end_and_sync(a)  # "All synced" only once it holds the merged copy
         mine = local_observation(a, observation_id)
         assert len(mine["hearings"]) == 2
         assert mine["hearings"][0]["answers"] == {"continued": "no"}  # the other phone's answer

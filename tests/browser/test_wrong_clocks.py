@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from app.observations.models import Hearing, Observation
 from tests.browser.capture_helpers import (
     answer,
+    end_and_sync,
     expect_status,
     local_observation,
     observation_id_of,
@@ -65,13 +66,6 @@ def _open(phone: BrowserContext, live_server) -> tuple[Page, str]:
     return page, observation_id_of(page)
 
 
-def _end_and_sync(page: Page) -> None:
-    page.get_by_role("button", name="End hearing (last of the sitting)").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Hennepin County District Court")
-    page.get_by_role("button", name="Sync now").click()
-    expect_status(page, "All synced")
-
-
 def _server_equals_phone(page: Page, live_server, observation_id: str) -> list[Hearing]:
     record = local_observation(page, observation_id)
     doc = page.evaluate(
@@ -106,7 +100,7 @@ def test_a_clock_pulled_back_mid_hearing_still_gives_a_hearing_that_ends_after_i
     _set_clock(page, -HOUR)  # the phone's time is set an hour back
     tap(page, "Prosecutor")
     page.wait_for_timeout(300)
-    _end_and_sync(page)
+    end_and_sync(page)
     (hearing,) = _server_equals_phone(page, live_server, observation_id)
     assert _aware(hearing.ended_at) >= _aware(hearing.started_at)
     assert (_aware(hearing.ended_at) - _aware(hearing.started_at)).total_seconds() < 60
@@ -134,7 +128,7 @@ def test_a_clock_moved_while_the_page_was_closed_keeps_the_offsets_and_flags_the
     wait_ready(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("Hearing 1")
     tap(page, "Defense attorney")
-    _end_and_sync(page)
+    end_and_sync(page)
     record = local_observation(page, observation_id)
     turns = record["hearings"][0]["turns"]
     assert [t["role"] for t in turns] == ["judge", "prosecutor", "defense"]
@@ -150,7 +144,7 @@ def test_a_fast_clock_corrected_later_still_makes_the_new_edits_current(phone, l
     _set_clock(page, HOUR)  # an hour fast
     tap(page, "Judge")
     answer(page, "continued", "no")
-    _end_and_sync(page)
+    end_and_sync(page)
     _set_clock(page, 0)  # corrected by the network: later edits carry earlier times
     page.get_by_role("link", name="Hearing 1").click()
     answer(page, "continued", "yes")
