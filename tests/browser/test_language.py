@@ -78,9 +78,14 @@ def test_capture_speaks_the_volunteers_language_offline(phone, live_server, arti
     )
     expect(page.locator(".clock-speaker")).to_have_text("Nadie ha hablado todavía")
     pad = page.get_by_role("group", name="Quién habla")
-    pad.get_by_role("button", name="Judge", exact=True).click()  # roles: the protocol's words
+    # The protocol's own words come from its Spanish translations, not the English base.
+    pad.get_by_role("button", name="Juez/a", exact=True).click()
+    expect(pad.get_by_role("button", name="Judge", exact=True)).to_have_count(0)
     expect(page.locator('[data-action="pause"]')).to_have_text("Pausa")
-    expect(page.locator('[data-key="continued"]')).to_contain_text("No observado")
+    continued = page.locator('[data-key="continued"]')
+    expect(continued).to_contain_text("¿Se aplazó la audiencia (a otro día)?")
+    expect(continued).to_contain_text("No observado")
+    expect(page.get_by_text("Was the hearing continued", exact=False)).to_have_count(0)
     expect_status(page, "Sin conexión — guardado aquí")
     expect(page.get_by_role("button", name="Sincronizar")).to_be_visible()
     expect(page.locator("#sync-status")).to_contain_text("1 audiencia pendiente")

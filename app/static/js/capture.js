@@ -10,7 +10,7 @@ import { Debouncer, isEmpty, isVisible, questionsOf, renderQuestion, timelineRol
 import { startOutbox, onStatus, refreshStatus, syncNow } from "./outbox.js";
 import { currentPack, finishSignOut, pendingSignOut, refreshPack, SignedOut, storedPack } from "./pack.js";
 import { packRefresh } from "./register-sw.js";
-import { browserLanguage, setLanguage, t, tn } from "./i18n.js";
+import { browserLanguage, localizeDefinition, localizeRoles, setLanguage, t, tn } from "./i18n.js";
 import * as store from "./store.js";
 import { deleteTurn, endHearing, offsetAt, pauseTurn, replaceTurn, tapRole, TimelineView, undoLast } from "./timeline.js";
 
@@ -214,7 +214,7 @@ function questionIndex() {
 
 function renderSections(level, hearingId, timelineSlot) {
   const byKey = questionIndex();
-  const roles = timelineRoles(app.definition, app.pack.roles || []);
+  const roles = timelineRoles(app.definition, localizeRoles(app.pack.roles));
   const blocks = [];
   for (const { section, questions } of questionsOf(app.definition, level)) {
     const controls = [];
@@ -281,7 +281,7 @@ function unansweredOf(hearingId, { tags = null } = {}) {
  * questions are still unanswered; the speaker timeline's section stays a plain line. */
 function hearingSections(hearingId, timelineSlot) {
   const byKey = questionIndex();
-  const roles = timelineRoles(app.definition, app.pack.roles || []);
+  const roles = timelineRoles(app.definition, localizeRoles(app.pack.roles));
   const blocks = [];
   const faulty = new Set(errorsFor(hearingId).map((e) => (/^answers\.([^.[]+)/.exec(e.field) || [])[1]).filter(Boolean));
   const sections = questionsOf(app.definition, "hearing").filter(({ questions }) => !questions.every((q) => q.type === "speaker_timeline"));
@@ -340,7 +340,7 @@ function hearingSections(hearingId, timelineSlot) {
 /** Controls for these questions of a hearing, saved as they are tapped (the check before the
  * next hearing, and the review). */
 function quickAnswers(hearingId, questions, idPrefix) {
-  const roles = timelineRoles(app.definition, app.pack.roles || []);
+  const roles = timelineRoles(app.definition, localizeRoles(app.pack.roles));
   return questions.map(
     (q) =>
       renderQuestion(q, {
@@ -574,7 +574,7 @@ function renderHearing(hearingId) {
   if (index < 0) return go({ observation: app.obs.id }, { replace: true });
   startView();
   const ro = readOnly();
-  const roles = timelineRoles(app.definition, app.pack.roles || []);
+  const roles = timelineRoles(app.definition, localizeRoles(app.pack.roles));
   const hasTimeline = (app.definition.sections || []).some((s) => (s.questions || []).some((q) => q.type === "speaker_timeline"));
   const hearing = () => app.obs.hearings.find((x) => x.id === hearingId);
   app.sheet = h("section", { class: "cap-sheet", hidden: true, role: "dialog", "aria-modal": "false", "aria-labelledby": "sheet-title" });
@@ -995,7 +995,8 @@ async function openObservation(id, params) {
   const protocol = await store.getProtocol(obs.protocol_version_id);
   if (!protocol) return message(t("Protocol missing"), t("The form for this observation is not on this phone. Open My assignments while online, then try again."), assignmentsLink());
   app.obs = obs;
-  app.definition = protocol.definition || { sections: [] };
+  // The protocol in the volunteer's language where it has one (keys and values are the same).
+  app.definition = localizeDefinition(protocol.definition || { sections: [] });
   app.protocolName = `${protocol.protocol_name || app.definition.title || t("Protocol")} v${protocol.version ?? ""}`;
   const view = params.get("view") || "session";
   document.title = `${sessionTitle(obs.session_info || obs.court)} · Courtwatch`;
@@ -1011,7 +1012,7 @@ function showAdhocStart() {
   const today = new Date();
   const localDate = new Date(today.getTime() - today.getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
   const field = (id, label, control, help) => h("div", { class: "field" }, h("label", { for: id }, label), help ? h("p", { class: "help" }, help) : null, control);
-  const protocol = h("select", { id: "adhoc-protocol", required: true }, published.map((p) => h("option", { value: p.id }, `${p.protocol_name || p.definition?.title || t("Protocol")} v${p.version}`)));
+  const protocol = h("select", { id: "adhoc-protocol", required: true }, published.map((p) => h("option", { value: p.id }, `${p.protocol_name || localizeDefinition(p.definition)?.title || t("Protocol")} v${p.version}`)));
   const court = h("input", { id: "adhoc-court", required: true, maxlength: 200, autocomplete: "off" });
   const courtroom = h("input", { id: "adhoc-courtroom", required: true, maxlength: 60, autocomplete: "off" });
   const date = h("input", { id: "adhoc-date", type: "date", required: true, value: localDate });
