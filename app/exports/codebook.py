@@ -8,11 +8,19 @@ first appear; each column says which versions it belongs to. A multi-choice ques
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.exports.service import ExportOptions, SetVersion
-from app.protocols.definition import TEXT_TYPES, Question
+from app.i18n import LANGUAGES, catalog
+from app.protocols.definition import (
+    BASE_LANGUAGE,
+    TEXT_TYPES,
+    Choice,
+    LabelText,
+    ProtocolDefinition,
+    Question,
+)
 
 LIST_TYPES = frozenset({"multi_choice", "roles_present"})
 SKIPPED_TYPES = frozenset({"speaker_timeline"})  # its turns are turns.csv
@@ -68,9 +76,13 @@ class Column:
     versions: str = "all"
     # "fixed" (from the row itself), "answer" (a question's value) or "choice" (0/1).
     kind: str = "fixed"
+    # The label and choices in other languages (language code → text), where the protocol
+    # has them; a language missing here is given in the base words.
+    labels: dict[str, str] = field(default_factory=dict)
+    choice_texts: dict[str, str] = field(default_factory=dict)
 
-    def codebook_row(self) -> list[str]:
-        return [
+    def codebook_row(self, languages: list[str] = ()) -> list[str]:  # type: ignore[assignment]
+        row = [
             f"{self.file}.csv",
             self.name,
             self.label,
@@ -82,6 +94,10 @@ class Column:
             self.tags,
             self.versions,
         ]
+        for code in languages:
+            row.append(self.labels.get(code) or self.label)
+            row.append(self.choice_texts.get(code) or self.choices)
+        return row
 
 
 def _fixed(file: str, specs: list[tuple[str, str, str]]) -> list[Column]:
@@ -171,15 +187,43 @@ def fixed_columns(file: str, options: ExportOptions) -> list[Column]:
 @dataclass
 class _Entry:
     question: Question
+    definition: ProtocolDefinition
     versions: list[str]
     choices: dict[str, tuple[str, list[str]]]  # value → (label, versions)
     is_list: bool
+    # language → value → label, from the choices' translations
+    choice_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _translated(part: Any, code: str, attr: str, definition: ProtocolDefinition) -> str | None:
+    """`part`'s `attr` in language `code`: its translation ("es" also finds "es-MX"), or its own
+    text when the protocol is written in `code`; None if the protocol does not say."""
+    if definition.language.split("-")[0] == code:
+        return getattr(part, attr, None) or None
+    translations = getattr(part, "translations", {}) or {}
+    text = translations.get(code) or next(
+        (t for c, t in translations.items() if c.split("-")[0] == code), None
+    )
+    return (getattr(text, attr, None) or None) if text is not None else None
+
+
+def set_languages(versions: list[SetVersion]) -> list[str]:
+    """The languages, besides English, that the set's protocols give labels in (the codebook's
+    extra label and choices columns)."""
+    found: list[str] = []
+    for v in versions:
+        for code in v.definition.languages():
+            base = code.split("-")[0]
+            if base != BASE_LANGUAGE and base not in found:
+                found.append(base)
+    return found
 
 
 def question_columns(
     file: str, level: str, versions: list[SetVersion], options: ExportOptions
 ) -> list[Column]:
     """One column per question of this level across the versions (0/1 per choice for lists)."""
+    languages = set_languages(versions)
     entries: dict[str, _Entry] = {}
     for v in versions:
         for q in v.definition.questions(level):  # type: ignore[arg-type]
@@ -187,14 +231,19 @@ def question_columns(
                 continue
             entry = entries.get(q.key)
             if entry is None:
-                entry = entries[q.key] = _Entry(q, [], {}, False)
+                entry = entries[q.key] = _Entry(q, v.definition, [], {}, False)
             entry.question = q  # the latest version's wording
+            entry.definition = v.definition
             entry.versions.append(v.label)
             entry.is_list = entry.is_list or q.type in LIST_TYPES
-            for c in v.definition.choices_for(q):
+            for c in _choices(v.definition, q):
                 label, seen_in = entry.choices.setdefault(c.value, (c.label, []))
                 entry.choices[c.value] = (c.label, seen_in)
                 seen_in.append(v.label)
+                for code in languages:
+                    text = _translated(c, code, "label", v.definition)
+                    if text:
+                        entry.choice_labels.setdefault(code, {})[c.value] = text
     columns: list[Column] = []
     for key, e in entries.items():
         q = e.question
@@ -205,12 +254,27 @@ def question_columns(
             "tags": "; ".join(q.tags),
         }
         all_choices = "; ".join(f"{value}={label}" for value, (label, _) in e.choices.items())
+        labels = {
+            code: _translated(q, code, "label", e.definition) or q.label for code in languages
+        }
+        choice_texts = {
+            code: "; ".join(
+                f"{value}={e.choice_labels.get(code, {}).get(value) or label}"
+                for value, (label, _) in e.choices.items()
+            )
+            for code in languages
+        }
         if e.is_list:
             for value, (label, seen_in) in e.choices.items():
                 columns.append(
                     Column(
                         name=f"{key}{CHOICE_SEPARATOR}{value}",
                         label=f"{q.label}: {label}",
+                        labels={
+                            code: f"{labels[code]}: "
+                            f"{e.choice_labels.get(code, {}).get(value) or label}"
+                            for code in languages
+                        },
                         type="0/1",
                         choice=value,
                         choices="1=chosen; 0=not chosen; blank=not answered",
@@ -224,6 +288,8 @@ def question_columns(
                 Column(
                     name=key,
                     label=q.label,
+                    labels=labels,
+                    choice_texts=choice_texts,
                     type=q.type,
                     choices=all_choices,
                     versions="; ".join(e.versions),
@@ -295,15 +361,54 @@ class Layout:
     hearings: list[Column]
     observations: list[Column]
     turns: list[Column]
+    # Languages besides English the protocols have labels in: a label and a choices column each.
+    languages: list[str] = field(default_factory=list)
+
+    def codebook_header(self) -> list[str]:
+        extra = [f"{name}::{code}" for code in self.languages for name in ("label", "choices")]
+        return [*CODEBOOK_HEADER, *extra]
 
     def codebook(self) -> list[list[str]]:
-        rows = [c.codebook_row() for c in (*self.hearings, *self.observations, *self.turns)]
+        rows = [
+            c.codebook_row(self.languages)
+            for c in (*self.hearings, *self.observations, *self.turns)
+        ]
         note = ["(all)", "(text cells)", FORMULA_NOTE, "note", "", "", "", "", "", "all"]
+        note += [
+            FORMULA_NOTE if name == "label" else ""
+            for _ in self.languages
+            for name in ("label", "choices")
+        ]
         return [neutralise_formulas(row) for row in [*rows, note]]
+
+
+def _choices(definition: ProtocolDefinition, q: Question) -> list[Any]:
+    """The question's choices with their translations (yes/no and roles_present as the
+    definition gives them)."""
+    if q.type == "roles_present" and not q.choices:
+        return [
+            Choice(value=r.key, label=r.label, translations=r.translations)
+            for r in definition.timeline_roles()
+        ]
+    if q.type == "yes_no":  # the interface's own words for yes / no / not observed
+        return [
+            c.model_copy(update={"translations": _interface_texts(c.label)})
+            for c in definition.choices_for(q)
+        ]
+    return definition.choices_for(q)
+
+
+def _interface_texts(message: str) -> dict[str, LabelText]:
+    return {
+        code: LabelText(label=catalog(code)[message])
+        for code in LANGUAGES
+        if code != BASE_LANGUAGE and catalog(code).get(message)
+    }
 
 
 def layout(versions: list[SetVersion], options: ExportOptions) -> Layout:
     return Layout(
+        languages=set_languages(versions),
         hearings=fixed_columns("hearings", options)
         + question_columns("hearings", "hearing", versions, options),
         observations=fixed_columns("observations", options)

@@ -22,7 +22,6 @@ from typing import Any
 import sqlalchemy as sa
 from zipstream import ZIP_DEFLATED, ZipStream
 
-from app.exports.codebook import CODEBOOK_HEADER
 from app.exports.tabular import ExportContext, hearing_rows, observation_rows, turn_csv_lines
 
 BOM = "\ufeff"
@@ -127,5 +126,5 @@ def export_zip(connect: Callable[[], sa.Connection], ctx: ExportContext) -> Iter
             "observations.csv",
         )
         zs.add(line_chunks([c.name for c in layout.turns], turn_csv_lines(conn, ctx)), "turns.csv")
-        zs.add(csv_chunks(CODEBOOK_HEADER, layout.codebook()), "codebook.csv")
+        zs.add(csv_chunks(layout.codebook_header(), layout.codebook()), "codebook.csv")
         yield from zs

@@ -31,7 +31,6 @@ from xlsxwriter import Workbook
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from app.exports.codebook import CODEBOOK_HEADER
 from app.exports.tabular import ExportContext, hearing_rows, observation_rows, turn_rows
 
 MAX_ROWS = 1_048_576  # Excel's limit, header included
@@ -211,7 +210,7 @@ def write_workbook(conn: sa.Connection, ctx: ExportContext, path: Path) -> None:
     _write_table(wb, "observations", [c.name for c in layout.observations], observation_rows(conn, ctx), check_text=True)  # fmt: skip
     # Turn rows hold ids, role keys and numbers only: no text to clean.
     _write_table(wb, "turns", [c.name for c in layout.turns], turn_rows(conn, ctx), check_text=False)  # fmt: skip
-    _write_table(wb, "codebook", CODEBOOK_HEADER, layout.codebook(), check_text=True)
+    _write_table(wb, "codebook", layout.codebook_header(), layout.codebook(), check_text=True)
     with _fast_deflate():
         wb.close()
 
