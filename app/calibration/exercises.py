@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app import i18n
 from app.audit.service import record_audit
 from app.auth.models import Role, User
 from app.calibration.models import CalibrationExercise, ExerciseInvite
@@ -47,7 +48,8 @@ class ExerciseInvalid(DomainError):
 def _definition(session: Session, version_id: int) -> ProtocolDefinition | None:
     version = session.get(ProtocolVersion, version_id)
     try:
-        return parse_definition(version.definition) if version else None
+        # in the reader's language (shown to people only)
+        return parse_definition(version.definition).localized(i18n.language()) if version else None
     except DefinitionInvalid:
         return None
 

@@ -192,7 +192,9 @@ def case_page(*, session: Session, court_id: int, key: str) -> CasePage:
             version = session.get(ProtocolVersion, obs.protocol_version_id)
             try:
                 definitions[obs.protocol_version_id] = (
-                    parse_definition(version.definition) if version else None
+                    parse_definition(version.definition).localized(i18n.language())
+                    if version
+                    else None
                 )
             except DefinitionInvalid:
                 definitions[obs.protocol_version_id] = None

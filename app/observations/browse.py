@@ -321,7 +321,7 @@ class ObservationContext:
 
 def _definition(data: Any) -> ProtocolDefinition | None:
     try:
-        return parse_definition(data)
+        return parse_definition(data).localized(i18n.language())  # in the reader's language
     except DefinitionInvalid:
         return None
 

@@ -201,6 +201,27 @@ class ProtocolDefinition(_Model):
             found += [code for code in part.translations if code not in found]
         return found
 
+    def localized(self, code: str) -> ProtocolDefinition:
+        """This definition with its titles, labels, help and choices in language `code` where
+        it has them ("es" also finds "es-MX"); untranslated parts keep their own words, and
+        keys and values are unchanged. For showing to people, never for storing."""
+        code = code.split("-")[0].lower()
+        if self.language.split("-")[0] == code or code not in self.languages_base():
+            return self
+        document = self.model_dump(mode="json")
+        _relabel(document, code, ("title", "description"))
+        for section in document["sections"]:
+            _relabel(section, code, ("title", "help"))
+            for question in section["questions"]:
+                _relabel(question, code, ("label", "help"))
+                for part in (*question["choices"], *question["roles"]):
+                    _relabel(part, code, ("label",))
+        return ProtocolDefinition.model_validate(document)
+
+    def languages_base(self) -> set[str]:
+        """The languages of the labels, without regions ("es-MX" → "es")."""
+        return {code.split("-")[0].lower() for code in self.languages()}
+
     def questions(self, level: Level | None = None) -> list[Question]:
         """Every question in document order, or those of one level."""
         return [q for s in self.sections if level is None or s.level == level for q in s.questions]
@@ -303,6 +324,16 @@ class DefinitionDiff:
 
 
 # --- parsing -------------------------------------------------------------------------------
+
+
+def _relabel(part: dict[str, Any], code: str, fields: tuple[str, ...]) -> None:
+    translations = part.get("translations") or {}
+    text = translations.get(code) or next(
+        (t for c, t in translations.items() if c.split("-")[0].lower() == code), None
+    )
+    for name in fields:
+        if text and text.get(name):
+            part[name] = text[name]
 
 
 def parse_definition(data: Any) -> ProtocolDefinition:

@@ -123,3 +123,41 @@ def test_unknown_ids_are_404(trainer):
     assert client.get(f"/hearings/{uuid.uuid4()}").status_code == 404
     assert client.get(f"/observations/{uuid.uuid4()}").status_code == 404
     assert client.get("/hearings/not-a-uuid").status_code == 422
+
+
+def test_an_observation_is_shown_in_the_readers_language_from_the_protocols_translations(
+    db, volunteer, organizer
+):
+    """The default protocol ships with Spanish: a Spanish reader sees its questions and roles in
+    Spanish, an English reader in English; the stored answers are the same keys."""
+    from tests.analysis.builders import hearing, send_observation
+    from tests.capture.factories import published_default_protocol
+    from tests.exports.builders import COURT
+
+    version = published_default_protocol(db)
+    observation_id = send_observation(
+        volunteer[0],
+        protocol_version_id=version.id,
+        court=COURT,
+        hearings=[hearing([("judge", 0, 4000), ("prosecutor", 4000, 6000)], {"continued": "no"})],
+        status="draft",
+    )
+    assert observation_id
+    client, _ = organizer
+    hearing_id = db.exec(select(Hearing.id)).first()
+    english = client.get(f"/hearings/{hearing_id}", headers={"Accept-Language": "en"})
+    assert english.status_code == 200
+    assert "Was the hearing continued" in english.text
+    spanish = client.get(f"/hearings/{hearing_id}", headers={"Accept-Language": "es"})
+    assert spanish.status_code == 200
+    assert "¿Se aplazó la audiencia (a otro día)?" in spanish.text
+    assert "Was the hearing continued" not in spanish.text
+    assert "Juez/a" in spanish.text and "Fiscal" in spanish.text
+    assert "Juez/a" not in english.text
+    # The account's own choice, with no Accept-Language: the route speaks it too.
+    user = organizer[1]
+    user.language = "es"
+    db.add(user)
+    db.commit()
+    chosen = client.get(f"/hearings/{hearing_id}")
+    assert "¿Se aplazó la audiencia (a otro día)?" in chosen.text
