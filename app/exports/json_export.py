@@ -4,17 +4,18 @@ were made with and their observers, in a document another deployment can import.
 Nothing in the document is a database id of this deployment: protocol versions are named by
 protocol name and version number, observers by a reference (their email when identities are
 included), courts and judges by name, so the same document means the same thing anywhere.
-Streamed: observations are read 100 at a time (keyset on sitting date and id).
+Streamed: observations are read CHUNK at a time (keyset on sitting date and id); the turns,
+millions of them, are written straight from their rows into JSON text (orjson).
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
@@ -29,13 +30,14 @@ from app.sessions.models import CourtSession
 
 FORMAT = "courtwatch-observations"
 FORMAT_VERSION = 1
-CHUNK = 25
+CHUNK = 50
 HEARING_KEYS = ("id", "position", "case_reference", "started_at", "ended_at", "answers", "turns")
 COURT_KEYS = ("court", "courtroom", "session_date", "start_time", "judge", "calendar_type")
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON, UTF-8 as it is (orjson: several times the standard library's speed)."""
+    return orjson.dumps(value).decode()
 
 
 def protocol_entry(v: SetVersion) -> dict[str, Any]:
@@ -77,10 +79,15 @@ def observation_entry(
     for h in doc.get("hearings", []):
         entry = {k: h.get(k) for k in HEARING_KEYS}
         entry["answers"] = {k: v for k, v in (h.get("answers") or {}).items() if k not in drop}
-        entry["turns"] = [
-            {"role": t["role"], "start_ms": t["start_ms"], "end_ms": t.get("end_ms")}
-            for t in h.get("turns", [])
-        ]
+        turns = h.get("turns", [])
+        entry["turns"] = (
+            turns  # already JSON text, with just these keys
+            if isinstance(turns, orjson.Fragment)
+            else [
+                {"role": t["role"], "start_ms": t["start_ms"], "end_ms": t.get("end_ms")}
+                for t in turns
+            ]
+        )
         hearings.append(entry)
     return {
         "id": doc["id"],
@@ -163,7 +170,9 @@ def export_json(
     yield (_dumps(head)[:-1] + ',"observations":[\n').encode()
     first = True
     for ids in _observation_id_chunks(session, f):
-        docs = observations_service.observation_document(session=session, observation_ids=ids)
+        docs = observations_service.observation_document(
+            session=session, observation_ids=ids, turns_as_json=True
+        )
         parts = []
         for doc in docs:
             entry = observation_entry(doc, versions=by_id, observers=observers, options=options)
