@@ -10,7 +10,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app import i18n
 from app.auth.models import Role, User
 from app.auth.session_middleware import session_state
 from app.config import Settings
@@ -46,13 +45,6 @@ def current_user_optional(request: Request, session: SessionDep) -> User | None:
         if found is not None and found.is_active and not found.is_placeholder:
             user = found
     request.state.user = user
-    # The user's own language, for what the route says (flashes, errors) as well as its page.
-    i18n.use_language(
-        i18n.negotiate(
-            request.headers.get("accept-language"),
-            getattr(user, "language", None) or request.cookies.get(i18n.LANGUAGE_COOKIE),
-        )
-    )
     return user
 
 

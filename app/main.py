@@ -12,7 +12,6 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app import i18n
 from app.auth.session_middleware import ServerSessionMiddleware
 from app.config import Settings, get_settings
 from app.csrf import csrf_protect
@@ -102,7 +101,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # The last added runs first: the proxy headers fix the client and scheme for all the rest.
-    app.add_middleware(i18n.LanguageMiddleware)  # the request's language, for code and pages
     app.add_middleware(GZipMiddleware, minimum_size=800)
     app.add_middleware(ServerSessionMiddleware, engine=engine, settings=settings)
     if settings.log_requests:

@@ -30,9 +30,7 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGES = {"en": "English", "es": "Español"}
 LANGUAGE_COOKIE = "courtwatch_language"
 
-# A box (a one-item list) so that every copy of a request's context shares one language.
-_DEFAULT_BOX = [DEFAULT_LANGUAGE]
-_current: ContextVar[list[str]] = ContextVar("courtwatch_language", default=_DEFAULT_BOX)
+_current: ContextVar[str] = ContextVar("courtwatch_language", default=DEFAULT_LANGUAGE)
 _QUALITY = re.compile(r"^\s*([A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*|\*)\s*(?:;\s*q=([0-9.]+))?\s*$")
 
 
@@ -60,13 +58,13 @@ def catalog(code: str) -> dict[str, Any]:
 
 def language() -> str:
     """The language being spoken now (of the request being rendered)."""
-    return _current.get()[0]
+    return _current.get()
 
 
 @contextmanager
 def speaking(code: str) -> Iterator[None]:
     """Speak `code` within the block."""
-    token = _current.set([code if code in LANGUAGES else DEFAULT_LANGUAGE])
+    token = _current.set(code if code in LANGUAGES else DEFAULT_LANGUAGE)
     try:
         yield
     finally:
@@ -74,42 +72,8 @@ def speaking(code: str) -> Iterator[None]:
 
 
 def use_language(code: str) -> None:
-    """Speak `code` for the rest of this request (or context).
-
-    Within a request (LanguageMiddleware) the language is held in one box shared by every
-    copy of the request's context, so a choice made in a dependency run in a worker thread
-    (the signed-in user's own language) holds in the route and its page too."""
-    box = _current.get()
-    code = code if code in LANGUAGES else DEFAULT_LANGUAGE
-    if box is _DEFAULT_BOX:
-        _current.set([code])
-    else:
-        box[0] = code
-
-
-class LanguageMiddleware:
-    """Opens a request's language box, first filled from the language cookie and the
-    browser's Accept-Language (the user's own choice refines it once they are known)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        accept = headers.get(b"accept-language", b"").decode("latin-1")
-        chosen = None
-        for part in headers.get(b"cookie", b"").decode("latin-1").split(";"):
-            name, _, value = part.strip().partition("=")
-            if name == LANGUAGE_COOKIE:
-                chosen = value.strip('"')
-        token = _current.set([negotiate(accept or None, chosen)])
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            _current.reset(token)
+    """Speak `code` for the rest of this context (a request being rendered)."""
+    _current.set(code if code in LANGUAGES else DEFAULT_LANGUAGE)
 
 
 def N_(message: str) -> str:
