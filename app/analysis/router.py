@@ -22,6 +22,7 @@ from app.db import SessionDep
 from app.deps import StaffUser, TrainerUser
 from app.errors import DomainError, NotFound
 from app.exports.models import ObservationSet
+from app.i18n import gettext
 from app.observations.filters import HearingFilter
 from app.observations.models import Observation
 from app.protocols.models import Protocol
@@ -158,7 +159,9 @@ def mark_reference(
     )
     flash(
         request,
-        "Marked as the reference." if is_reference == "1" else "No longer the reference.",
+        gettext("Marked as the reference.")
+        if is_reference == "1"
+        else gettext("No longer the reference."),
         "success",
     )
     target = back if back.startswith("/compare") and "//" not in back else None
