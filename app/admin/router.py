@@ -63,7 +63,7 @@ def _user_form(
 def _edited_or_404(session: Session, user_id: RowId) -> User:
     edited = auth_service.get(session=session, user_id=user_id)
     if edited is None:
-        raise NotFound("There is no such account.")
+        raise NotFound(gettext("There is no such account."))
     return edited
 
 

@@ -139,7 +139,7 @@ def my_result(
         exercise_id=exercise_id,
         trainee_id=user.id,  # type: ignore[arg-type]
     ):
-        raise NotFound("You have no such exercise.")
+        raise NotFound(gettext("You have no such exercise."))
     view = exercises_service.exercise_view(
         session=session, exercise_id=exercise_id, only_trainee=user.id
     )

@@ -130,10 +130,13 @@ async def import_protocol(
     filename = file.filename if file is not None and file.filename else "The file"
     problems: list[dict[str, str]] = []
     if not raw:
-        problems = [{"loc": "file", "msg": "Choose a protocol JSON file to upload."}]
+        problems = [{"loc": "file", "msg": gettext("Choose a protocol JSON file to upload.")}]
     elif len(raw) > MAX_UPLOAD_BYTES:
         problems = [
-            {"loc": "file", "msg": "The file is larger than 1 MB; a protocol is much smaller."}
+            {
+                "loc": "file",
+                "msg": gettext("The file is larger than 1 MB; a protocol is much smaller."),
+            }
         ]
     if not problems:
         notes: list[str] = []
@@ -515,7 +518,7 @@ def edit_question(
     except editing.FormProblems:
         from app.errors import NotFound
 
-        raise NotFound("There is no such question in this version.") from None
+        raise NotFound(gettext("There is no such question in this version.")) from None
     return _question_form_page(
         request,
         session,
@@ -597,7 +600,7 @@ async def update_question(
     except editing.FormProblems:
         from app.errors import NotFound
 
-        raise NotFound("There is no such question in this version.") from None
+        raise NotFound(gettext("There is no such question in this version.")) from None
     return await _save_question(request, session, version_id, section["key"], question_key)
 
 

@@ -150,7 +150,7 @@ def renew_feed(request: Request, session: SessionDep, user: VolunteerUser) -> Re
 def feed(request: Request, token: str, session: SessionDep, settings: SettingsDep) -> Response:
     owner = scheduling_service.feed_owner(session=session, token=token)
     if owner is None:
-        raise NotFound("There is no calendar at this address (it may have been renewed).")
+        raise NotFound(gettext("There is no calendar at this address (it may have been renewed)."))
     body = scheduling_service.calendar_feed(
         session=session,
         user=owner,
