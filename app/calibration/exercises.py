@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app import i18n
 from app.audit.service import record_audit
 from app.auth.models import Role, User
 from app.calibration.models import CalibrationExercise, ExerciseInvite
@@ -29,6 +30,7 @@ from app.observations.models import Hearing, Observation, ObservationStatus
 from app.protocols.definition import DefinitionInvalid, ProtocolDefinition, parse_definition
 from app.protocols.models import ProtocolVersion
 from app.sessions.models import Assignment, AssignmentStatus, CourtSession
+from app.sessions.schemas import CALENDAR_LABELS
 
 CATEGORICAL = {"single_choice", "yes_no"}
 TITLE_MAX = 200
@@ -70,7 +72,12 @@ def reference_candidates(*, session: Session, trainer_id: int) -> list[dict[str,
     return [
         {
             "id": str(o.id),
-            "label": f"{s.session_date:%d %b %Y} · courtroom {s.courtroom} · {s.calendar_type}",
+            "label": gettext(
+                "%(date)s · courtroom %(courtroom)s · %(calendar)s",
+                date=i18n.format_day(s.session_date, "dd MMM y"),
+                courtroom=s.courtroom,
+                calendar=i18n.label(CALENDAR_LABELS, s.calendar_type),
+            ),
         }
         for o, s in rows
     ]
