@@ -230,7 +230,9 @@ def judge_card(request: Request, session: SessionDep, user: StaffUser, judge_id:
     judge = session.get(Judge, judge_id)
     if judge is None:
         raise NotFound(gettext("There is no such judge."))
-    return _card(request, session, subject=judge.name, kind="Judge", extra={"judge_id": judge_id})
+    return _card(
+        request, session, subject=judge.name, kind=gettext("Judge"), extra={"judge_id": judge_id}
+    )
 
 
 @router.get("/compare/courtrooms/{courtroom}", name="analysis:courtroom_card")
@@ -246,8 +248,8 @@ def courtroom_card(
     return _card(
         request,
         session,
-        subject=f"Courtroom {courtroom}",
-        kind="Courtroom",
+        subject=gettext("Courtroom %(courtroom)s", courtroom=courtroom),
+        kind=gettext("Courtroom"),
         extra={"courtroom": courtroom},
     )
 

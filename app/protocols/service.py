@@ -219,7 +219,7 @@ def _require_draft(version: ProtocolVersion) -> None:
                 "Version %(version)s is %(status)s and cannot change. "
                 "Make a new draft from it to edit.",
                 version=version.version,
-                status=gettext(str(version.status.value)),
+                status=gettext(str(version.status)),
             )
         )
 
@@ -276,7 +276,7 @@ def retire(*, session: Session, version: ProtocolVersion) -> ProtocolVersion:
         raise VersionLocked(
             gettext(
                 "Only a published version can be retired (this one is %(status)s).",
-                status=gettext(str(version.status.value)),
+                status=gettext(str(version.status)),
             )
         )
     version.status = VersionStatus.retired

@@ -143,9 +143,9 @@ def conflicts_with_sitting(
     reasons: dict[int, str] = {}
     for conflict, judge, court in rows:
         if conflict.judge_id is not None and conflict.judge_id == sitting.judge_id:
-            reason = f"declared a conflict with {judge_label(judge)}"
+            reason = gettext("declared a conflict with %(whom)s", whom=judge_label(judge))
         else:
-            reason = f"declared a conflict with {court}"
+            reason = gettext("declared a conflict with %(whom)s", whom=court)
         reasons.setdefault(conflict.volunteer_id, reason)
     return reasons
 
@@ -178,7 +178,7 @@ def conflict_refusal(
         return None
     names = {p.id: p.display_name for p in people}
     text = "; ".join(f"{names[v]} {why}" for v, why in sorted(reasons.items()))
-    return f"Not assigned: {text}."
+    return gettext("Not assigned: %(reasons)s.", reasons=text)
 
 
 # --- deadlines --------------------------------------------------------------------------------
@@ -483,7 +483,7 @@ def sign_up(
             volunteer_ids=[volunteer.id],  # type: ignore[list-item]
         )
         if reasons:
-            problem = f"You {reasons[volunteer.id]}."  # type: ignore[index]
+            problem = gettext("You %(reason)s.", reason=reasons[volunteer.id])  # type: ignore[index]
     if problem:
         session.rollback()
         raise SchedulingInvalid({"court_session_id": problem}, 409)

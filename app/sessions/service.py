@@ -823,18 +823,27 @@ def assign(
     return created
 
 
+_NOT_STARTED_ONLY = {
+    "cancel": N_(
+        "This assignment is %(status)s: only an assignment that has not started can be cancelled."
+    ),
+    "reassign": N_(
+        "This assignment is %(status)s: only an assignment that has not started can be reassigned."
+    ),
+}
+
+
 def _require_not_started(assignment: Assignment, action: str) -> None:
     if assignment.status != AssignmentStatus.assigned:
         raise AssignmentLocked(
-            f"This assignment is {STATUS_LABELS.get(assignment.status, assignment.status)}: "
-            f"only an assignment that has not started can be {action}."
+            gettext(_NOT_STARTED_ONLY[action], status=i18n.label(STATUS_LABELS, assignment.status))
         )
 
 
 def cancel_assignment(*, session: Session, assignment_id: int) -> Assignment:
     """Cancel an assignment that has not started; AssignmentLocked (409) otherwise."""
     assignment = _require_assignment(session, assignment_id)
-    _require_not_started(assignment, "cancelled")
+    _require_not_started(assignment, "cancel")
     assignment.status = AssignmentStatus.cancelled
     assignment.updated_at = utcnow()
     session.add(assignment)
@@ -849,7 +858,7 @@ def reassign(
     """Hand a not-started assignment to someone else: the old one is cancelled (so a copy
     already on the first volunteer's phone can no longer be started), a new one made."""
     assignment = _require_assignment(session, assignment_id)
-    _require_not_started(assignment, "reassigned")
+    _require_not_started(assignment, "reassign")
     if volunteer_id is None:
         raise FormInvalid({"volunteer_id": gettext("Choose who takes this assignment over.")})
     if volunteer_id == assignment.volunteer_id:
