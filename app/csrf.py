@@ -15,6 +15,7 @@ import hmac
 from fastapi import Request
 
 from app.auth.session_middleware import session_state
+from app.i18n import gettext
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FORM_FIELD = "csrf_token"
@@ -24,7 +25,10 @@ HEADER = "x-csrf-token"
 class CsrfFailed(Exception):
     def __init__(self) -> None:
         super().__init__(
-            "This form has expired or did not come from Courtwatch. Reload the page and try again."
+            gettext(
+                "This form has expired or did not come from Courtwatch. "
+                "Reload the page and try again."
+            )
         )
 
 

@@ -14,6 +14,7 @@ from app.auth.models import Role, User
 from app.auth.session_middleware import session_state
 from app.config import Settings
 from app.db import SessionDep
+from app.i18n import N_, gettext
 
 
 class NotAuthenticated(Exception):
@@ -23,8 +24,8 @@ class NotAuthenticated(Exception):
 class Forbidden(Exception):
     """Signed in, but the role may not use this route."""
 
-    def __init__(self, message: str = "Your role does not give access to this page.") -> None:
-        super().__init__(message)
+    def __init__(self, message: str = N_("Your role does not give access to this page.")) -> None:
+        super().__init__(gettext(message))
 
 
 def get_settings_dep(request: Request) -> Settings:

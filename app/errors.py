@@ -14,8 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.auth.exceptions import AuthError
 from app.csrf import CsrfFailed
 from app.deps import Forbidden, NotAuthenticated
+from app.i18n import N_, gettext
 from app.messages import labelled_message
-from app.templating import is_htmx, render
+from app.templating import is_htmx, render, speak_for
 
 log = logging.getLogger("courtwatch")
 
@@ -50,6 +51,10 @@ def wants_json(request: Request) -> bool:
 def error_response(
     request: Request, status_code: int, message: str, errors: list[dict[str, Any]] | None = None
 ) -> Response:
+    speak_for(request)
+    # A message marked N_ where it was made (a constant) is translated here; one made
+    # already translated is shown as it is.
+    message = gettext(message)
     if wants_json(request):
         body: dict[str, Any] = {"detail": message}
         if errors:
@@ -67,7 +72,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotAuthenticated)
     async def _not_authenticated(request: Request, exc: NotAuthenticated) -> Response:
         if wants_json(request):
-            return JSONResponse({"detail": "Sign in first."}, status_code=401)
+            speak_for(request)
+            return JSONResponse({"detail": gettext("Sign in first.")}, status_code=401)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         location = f"/login?next={quote(target, safe='')}"
         if is_htmx(request):
@@ -93,6 +99,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        speak_for(request)
         errors = [
             {
                 "loc": ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body",
@@ -103,17 +110,17 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         if wants_json(request):
             return JSONResponse(
-                {"detail": "The request is not valid.", "errors": errors}, status_code=422
+                {"detail": gettext("The request is not valid."), "errors": errors}, status_code=422
             )
-        return error_response(request, 422, "Some of what was sent is not valid.", errors)
+        return error_response(request, 422, N_("Some of what was sent is not valid."), errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        message = exc.detail if isinstance(exc.detail, str) else N_("Request failed.")
         if exc.status_code == 404 and message == "Not Found":
-            message = "There is nothing at this address."
+            message = N_("There is nothing at this address.")
         if exc.status_code == 405:
-            message = "That action is not available at this address."
+            message = N_("That action is not available at this address.")
         response = error_response(request, exc.status_code, message)
         if exc.headers:
             response.headers.update(exc.headers)

@@ -11,13 +11,14 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from app.csrf import SAFE_METHODS
+from app.i18n import N_, gettext
 from app.messages import labelled_message
 
 M = TypeVar("M", bound=BaseModel)
 
 _FRIENDLY = {
-    "missing": "This field is required.",
-    "string_too_short": "This field is required.",
+    "missing": N_("This field is required."),
+    "string_too_short": N_("This field is required."),
 }
 
 
@@ -32,7 +33,7 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
         if err["type"] in _FRIENDLY and not (
             err["type"] == "string_too_short" and err.get("ctx", {}).get("min_length", 1) > 1
         ):
-            message = _FRIENDLY[err["type"]]
+            message = gettext(_FRIENDLY[err["type"]])
         elif err["type"] == "value_error":
             message = str(err["msg"]).removeprefix("Value error, ")
         if err.get("input") in ("", None) and err["type"] in (
@@ -40,9 +41,9 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
             "missing",
             "string_too_short",
         ):
-            message = "This field is required."
+            message = gettext("This field is required.")
         elif field == "email" and err["type"] == "value_error":
-            message = "Enter a valid email address, like name@example.org."
+            message = gettext("Enter a valid email address, like name@example.org.")
         errors[field] = message
     return errors
 
@@ -97,7 +98,9 @@ async def refuse_nul_text(request: Request) -> None:
                     "type": "value_error",
                     "loc": ("body", name.replace("\x00", "")),
                     "msg": "NUL",
-                    "ctx": {"error": "remove the NUL character (\\0); text may not hold one"},
+                    "ctx": {
+                        "error": gettext("remove the NUL character (\\0); text may not hold one")
+                    },
                     "input": "",
                 }
                 for name in dict.fromkeys(bad)

@@ -20,6 +20,7 @@ from app.errors import install_error_handlers
 from app.forms import refuse_nul_text
 from app.proxies import install_proxy_headers
 from app.request_log import RequestLogMiddleware
+from app.templating import speak_request_language
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -91,7 +92,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
         lifespan=lifespan,
-        dependencies=[Depends(csrf_protect), Depends(refuse_nul_text)],
+        dependencies=[
+            Depends(speak_request_language),
+            Depends(csrf_protect),
+            Depends(refuse_nul_text),
+        ],
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from app import i18n
-from app.auth.models import ROLE_LABELS, Role
+from app.auth.models import ROLE_LABELS, Role, User
 from app.csrf import csrf_token
+from app.deps import current_user_optional
 from app.navigation import nav_links
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -28,6 +29,23 @@ def request_language(request: Request) -> str:
     user = getattr(request.state, "user", None)
     chosen = getattr(user, "language", None) or request.cookies.get(i18n.LANGUAGE_COOKIE)
     return i18n.negotiate(request.headers.get("accept-language"), chosen)
+
+
+def speak_for(request: Request) -> str:
+    """Speak the request's language from here on (this context); the language."""
+    language = request_language(request)
+    i18n.use_language(language)
+    return language
+
+
+async def speak_request_language(
+    request: Request, user: Annotated[User | None, Depends(current_user_optional)]
+) -> None:
+    """App-wide dependency: the request's language is spoken before the route runs, so that
+    flash messages and field errors made in Python are in it too. (Async on purpose: it runs
+    in the request's own context, which the route's thread copies; a sync dependency's
+    change would stay in its own thread.)"""
+    speak_for(request)
 
 
 FLASH_KEY = "_flashes"
@@ -65,8 +83,7 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """Render a page (or, for an htmx request, just its content block) with the common context."""
-    language = request_language(request)
-    i18n.use_language(language)
+    language = speak_for(request)
     ctx: dict[str, Any] = {
         "lang": language,
         "user": getattr(request.state, "user", None),

@@ -22,6 +22,7 @@ from app.db import SessionDep
 from app.deps import AdminUser, SettingsDep
 from app.errors import NotFound
 from app.forms import field_errors
+from app.i18n import gettext, ngettext
 from app.proxies import client_address
 from app.templating import flash, render
 
@@ -62,7 +63,7 @@ def _user_form(
 def _edited_or_404(session: Session, user_id: RowId) -> User:
     edited = auth_service.get(session=session, user_id=user_id)
     if edited is None:
-        raise NotFound("There is no such account.")
+        raise NotFound(gettext("There is no such account."))
     return edited
 
 
@@ -112,7 +113,9 @@ def create_user(
     except DuplicateEmail as exc:
         errors, status_code = {"email": str(exc)}, 409
     else:
-        flash(request, f"Account created for {created.display_name}.", "success")
+        flash(
+            request, gettext("Account created for %(name)s.", name=created.display_name), "success"
+        )
         return RedirectResponse(request.url_for("admin:users"), status_code=303)
     return _user_form(
         request,
@@ -188,7 +191,7 @@ def update_user(
     except SelfLockout as exc:
         errors, status_code = {"__all__": str(exc)}, 409
     else:
-        flash(request, f"Saved {edited.display_name}.", "success")
+        flash(request, gettext("Saved %(name)s.", name=edited.display_name), "success")
         return RedirectResponse(request.url_for("admin:users"), status_code=303)
     session.rollback()
     session.refresh(edited)
@@ -222,10 +225,12 @@ def _end_sessions(
         ip_address=client_address(request),
     )
     if ended:
-        plural = "s" if ended != 1 else ""
-        flash(request, f"Ended {ended} session{plural} of {edited.display_name}.", "success")
+        ended_message = ngettext(
+            "Ended %(num)s session of %(name)s.", "Ended %(num)s sessions of %(name)s.", ended
+        )
+        flash(request, ended_message % {"num": ended, "name": edited.display_name}, "success")
     else:
-        flash(request, "That session had already ended.", "info")
+        flash(request, gettext("That session had already ended."), "info")
     return RedirectResponse(
         str(request.url_for("admin:user_edit", user_id=user_id)) + "#sessions", status_code=303
     )

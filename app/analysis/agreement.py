@@ -25,6 +25,7 @@ from app.analysis.patterns import parse_script
 from app.analysis.scope import Scope, SetProtocols, fetch, json_value, oid_key
 from app.auth.models import User
 from app.errors import NotFound
+from app.i18n import gettext
 from app.observations import pairs
 from app.observations.models import (
     Hearing,
@@ -454,7 +455,7 @@ def set_reference(
     """Mark an observation as the reference record for calibration (or take the mark off)."""
     observation = session.get(Observation, observation_id)
     if observation is None:
-        raise NotFound("There is no such observation.")
+        raise NotFound(gettext("There is no such observation."))
     observation.is_reference = is_reference
     session.add(observation)
     session.commit()

@@ -14,6 +14,7 @@ from app.bounds import QueryDay, QueryText, RowId
 from app.db import SessionDep
 from app.deps import StaffUser
 from app.errors import DomainError, NotFound
+from app.i18n import gettext
 
 router = APIRouter(prefix="/api/v1", tags=["findings"])
 
@@ -90,7 +91,7 @@ def compare_json(
         raise NotFound(errors["set"])
     if errors:
         raise DomainError(
-            "Some parameters were not understood.",
+            gettext("Some parameters were not understood."),
             errors=[{"loc": k, "msg": v} for k, v in errors.items()],
             status_code=422,
         )

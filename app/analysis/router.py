@@ -22,6 +22,7 @@ from app.db import SessionDep
 from app.deps import StaffUser, TrainerUser
 from app.errors import DomainError, NotFound
 from app.exports.models import ObservationSet
+from app.i18n import gettext
 from app.observations.filters import HearingFilter
 from app.observations.models import Observation
 from app.protocols.models import Protocol
@@ -135,14 +136,14 @@ def mark_reference(
         oid = uuid.UUID(observation_id.strip())
     except ValueError:
         raise DomainError(
-            "Choose an observation.",
-            errors=[{"loc": "observation_id", "msg": "Not an observation id."}],
+            gettext("Choose an observation."),
+            errors=[{"loc": "observation_id", "msg": gettext("Not an observation id.")}],
             status_code=422,
         ) from None
     if is_reference not in ("0", "1"):
         raise DomainError(
-            "Say whether it is the reference.",
-            errors=[{"loc": "is_reference", "msg": "Use 1 (reference) or 0 (not)."}],
+            gettext("Say whether it is the reference."),
+            errors=[{"loc": "is_reference", "msg": gettext("Use 1 (reference) or 0 (not).")}],
             status_code=422,
         )
     set_reference(session=session, observation_id=oid, is_reference=is_reference == "1")
@@ -158,7 +159,9 @@ def mark_reference(
     )
     flash(
         request,
-        "Marked as the reference." if is_reference == "1" else "No longer the reference.",
+        gettext("Marked as the reference.")
+        if is_reference == "1"
+        else gettext("No longer the reference."),
         "success",
     )
     target = back if back.startswith("/compare") and "//" not in back else None
@@ -226,8 +229,10 @@ def judge_card(request: Request, session: SessionDep, user: StaffUser, judge_id:
     their intervals, the trend; print-ready."""
     judge = session.get(Judge, judge_id)
     if judge is None:
-        raise NotFound("There is no such judge.")
-    return _card(request, session, subject=judge.name, kind="Judge", extra={"judge_id": judge_id})
+        raise NotFound(gettext("There is no such judge."))
+    return _card(
+        request, session, subject=judge.name, kind=gettext("Judge"), extra={"judge_id": judge_id}
+    )
 
 
 @router.get("/compare/courtrooms/{courtroom}", name="analysis:courtroom_card")
@@ -239,12 +244,12 @@ def courtroom_card(
         select(CourtSession.courtroom).where(CourtSession.courtroom == courtroom).limit(1)
     ).first()
     if known is None:
-        raise NotFound("There is no such courtroom.")
+        raise NotFound(gettext("There is no such courtroom."))
     return _card(
         request,
         session,
-        subject=f"Courtroom {courtroom}",
-        kind="Courtroom",
+        subject=gettext("Courtroom %(courtroom)s", courtroom=courtroom),
+        kind=gettext("Courtroom"),
         extra={"courtroom": courtroom},
     )
 
@@ -269,7 +274,7 @@ def report_pdf(request: Request, session: SessionDep, user: StaffUser) -> Respon
     f, options, _, errors = read_compare_query(request, session)
     if errors:
         raise DomainError(
-            "Some filters were not understood.",
+            gettext("Some filters were not understood."),
             errors=[{"loc": k, "msg": v} for k, v in errors.items()],
             status_code=422,
         )
@@ -293,7 +298,7 @@ def table_csv(request: Request, session: SessionDep, user: StaffUser, name: str)
     f, options, _, errors = read_compare_query(request, session)
     if errors:
         raise DomainError(
-            "Some filters were not understood.",
+            gettext("Some filters were not understood."),
             errors=[{"loc": k, "msg": v} for k, v in errors.items()],
             status_code=422,
         )

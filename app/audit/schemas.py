@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.forms import parse_leniently
+from app.i18n import gettext
 
 MAX_ID = 2_147_483_647
 
@@ -37,7 +38,7 @@ class AuditFilter(BaseModel):
     @model_validator(mode="after")
     def _dates_in_order(self) -> AuditFilter:
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError("date_to: The end date is before the start date.")
+            raise ValueError("date_to: " + gettext("The end date is before the start date."))
         return self
 
     @classmethod

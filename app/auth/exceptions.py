@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from app.i18n import gettext, ngettext
+
 
 class AuthError(Exception):
     """Base of the accounts domain's errors."""
@@ -10,19 +12,25 @@ class LoginThrottled(AuthError):
         self.retry_after_seconds = retry_after_seconds
         minutes = max(1, (retry_after_seconds + 59) // 60)
         super().__init__(
-            f"Too many failed sign-in attempts. Wait {minutes} minute"
-            f"{'s' if minutes != 1 else ''} and try again."
+            ngettext(
+                "Too many failed sign-in attempts. Wait %(num)s minute and try again.",
+                "Too many failed sign-in attempts. Wait %(num)s minutes and try again.",
+                minutes,
+            )
+            % {"num": minutes}
         )
 
 
 class InvalidCredentials(AuthError):
     def __init__(self) -> None:
-        super().__init__("That email and password do not match an active account.")
+        super().__init__(gettext("That email and password do not match an active account."))
 
 
 class DuplicateEmail(AuthError):
     def __init__(self, email: str) -> None:
-        super().__init__(f"An account with the email {email} already exists.")
+        super().__init__(
+            gettext("An account with the email %(email)s already exists.", email=email)
+        )
 
 
 class SelfLockout(AuthError):
@@ -39,4 +47,4 @@ class WeakPassword(AuthError):
 
 class WrongCurrentPassword(AuthError):
     def __init__(self) -> None:
-        super().__init__("That is not your current password.")
+        super().__init__(gettext("That is not your current password."))

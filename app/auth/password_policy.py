@@ -7,10 +7,12 @@ import re
 
 from zxcvbn import zxcvbn
 
+from app.i18n import N_, gettext
+
 # zxcvbn refuses longer input, and its matching grows fast with length; past this a password is
 # long enough that the first part decides.
 ESTIMATE_CHARS = 72
-BETTER = "A phrase of four or more unrelated words is both strong and easy to remember."
+BETTER = N_("A phrase of four or more unrelated words is both strong and easy to remember.")
 
 
 def _personal_words(email: str, display_name: str) -> list[str]:
@@ -28,14 +30,19 @@ def password_weakness(
     lowered = password.lower()
     for word in _personal_words(email, display_name):
         if len(word) >= 3 and word in lowered:
-            return (
+            return gettext(
                 "This password contains your name or the name in your email address, which is "
-                f"the first thing someone would try. {BETTER}"
-            )
+                "the first thing someone would try."
+            ) + (" " + gettext(BETTER))
     result = zxcvbn(password[:ESTIMATE_CHARS], user_inputs=_personal_words(email, display_name))
     if result["score"] >= min_score:
         return None
     feedback = result.get("feedback") or {}
-    why = feedback.get("warning") or "It would be guessed quickly."
+    # zxcvbn's own warning and suggestions are in English only.
+    why = feedback.get("warning") or gettext("It would be guessed quickly.")
     hints = " ".join(feedback.get("suggestions") or [])
-    return " ".join(p for p in ("This password is too easy to guess.", why, hints, BETTER) if p)
+    return " ".join(
+        p
+        for p in (gettext("This password is too easy to guess."), why, hints, gettext(BETTER))
+        if p
+    )

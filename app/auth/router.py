@@ -23,6 +23,7 @@ from app.csrf import csrf_token
 from app.db import SessionDep
 from app.deps import AnyUser, Public, SettingsDep
 from app.forms import field_errors
+from app.i18n import gettext, ngettext
 from app.proxies import client_address
 from app.templating import flash, render
 
@@ -95,7 +96,7 @@ def login_submit(
 @router.post("/logout", name="auth:logout")
 def logout(request: Request, session: SessionDep, user: AnyUser) -> Response:
     end_session(request, session=session, reason="logout")
-    flash(request, "You are signed out.", "info")
+    flash(request, gettext("You are signed out."), "info")
     return RedirectResponse("/login", status_code=303)
 
 
@@ -154,6 +155,11 @@ def password_submit(
     begin_session(
         request, session=session, user_id=user.id, reason="password_changed", keep_data=True
     )
-    others = f" Signed out {ended} other session{'s' if ended != 1 else ''}." if ended else ""
-    flash(request, f"Your password is changed.{others}", "success")
+    message = gettext("Your password is changed.")
+    if ended:
+        others = ngettext(
+            "Signed out %(num)s other session.", "Signed out %(num)s other sessions.", ended
+        )
+        message += " " + others % {"num": ended}
+    flash(request, message, "success")
     return RedirectResponse("/", status_code=303)

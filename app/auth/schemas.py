@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, EmailStr, Field, ValidationInfo, field_validator
 
 from app.auth.models import Role
+from app.i18n import gettext
 
 
 class LoginForm(BaseModel):
@@ -23,7 +24,7 @@ class UserCreate(BaseModel):
     def _strip(cls, value: str) -> str:
         value = value.strip()
         if not value:
-            raise ValueError("Enter a name")
+            raise ValueError(gettext("Enter a name"))
         return value
 
 
@@ -40,14 +41,14 @@ class UserUpdate(BaseModel):
     def _strip(cls, value: str) -> str:
         value = value.strip()
         if not value:
-            raise ValueError("Enter a name")
+            raise ValueError(gettext("Enter a name"))
         return value
 
     @field_validator("password")
     @classmethod
     def _password_length(cls, value: str) -> str:
         if value and len(value) < 10:
-            raise ValueError("A new password needs at least 10 characters")
+            raise ValueError(gettext("A new password needs at least 10 characters"))
         return value
 
 
@@ -61,5 +62,7 @@ class PasswordChange(BaseModel):
     def _same_twice(cls, value: str, info: ValidationInfo) -> str:
         first = info.data.get("new_password")
         if first is not None and value != first:
-            raise ValueError("The two new passwords are not the same. Type the new one twice.")
+            raise ValueError(
+                gettext("The two new passwords are not the same. Type the new one twice.")
+            )
         return value

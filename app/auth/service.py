@@ -28,6 +28,7 @@ from app.auth.schemas import PasswordChange, UserCreate, UserUpdate
 from app.auth.security import dummy_hash, hash_password, verify_password
 from app.config import Settings
 from app.db import utcnow
+from app.i18n import gettext
 
 log = logging.getLogger("courtwatch.auth")
 
@@ -237,7 +238,9 @@ def update_user(
     if other is not None and other.id != user.id:
         raise DuplicateEmail(email)
     if user.id == acting_user.id and (not data.is_active or data.role != Role.admin):
-        raise SelfLockout("You cannot deactivate your own account or remove your own admin role.")
+        raise SelfLockout(
+            gettext("You cannot deactivate your own account or remove your own admin role.")
+        )
     new_hash = (
         _new_password_hash(
             settings=settings, password=data.password, email=email, display_name=data.display_name

@@ -24,11 +24,13 @@ from app.auth.models import Role, User
 from app.calibration.models import CalibrationExercise, ExerciseInvite
 from app.cases.service import normalise_docket
 from app.errors import DomainError, NotFound
+from app.i18n import gettext
 from app.observations import pairs
 from app.observations.models import Hearing, Observation, ObservationStatus
 from app.protocols.definition import DefinitionInvalid, ProtocolDefinition, parse_definition
 from app.protocols.models import ProtocolVersion
 from app.sessions.models import Assignment, AssignmentStatus, CourtSession
+from app.sessions.schemas import CALENDAR_LABELS
 
 CATEGORICAL = {"single_choice", "yes_no"}
 TITLE_MAX = 200
@@ -71,7 +73,12 @@ def reference_candidates(*, session: Session, trainer_id: int) -> list[dict[str,
     return [
         {
             "id": str(o.id),
-            "label": f"{s.session_date:%d %b %Y} · courtroom {s.courtroom} · {s.calendar_type}",
+            "label": gettext(
+                "%(date)s · courtroom %(courtroom)s · %(calendar)s",
+                date=i18n.format_day(s.session_date, "dd MMM y"),
+                courtroom=s.courtroom,
+                calendar=i18n.label(CALENDAR_LABELS, s.calendar_type),
+            ),
         }
         for o, s in rows
     ]
@@ -81,15 +88,15 @@ def _trainees(session: Session, raw_ids: list[str], exclude: int) -> list[User]:
     ids: list[int] = []
     for raw in raw_ids:
         if not str(raw).strip().isdigit():
-            raise ExerciseInvalid({"trainee_ids": "Choose trainees from the list."})
+            raise ExerciseInvalid({"trainee_ids": gettext("Choose trainees from the list.")})
         ids.append(int(raw))
     if not ids:
-        raise ExerciseInvalid({"trainee_ids": "Invite at least one trainee."})
+        raise ExerciseInvalid({"trainee_ids": gettext("Invite at least one trainee.")})
     people = list(session.exec(select(User).where(col(User.id).in_(ids))).all())
     usable = [u for u in people if u.is_active and u.role in TRAINEE_ROLES and u.id != exclude]
     if len(usable) != len(set(ids)):
         raise ExerciseInvalid(
-            {"trainee_ids": "Choose active volunteers or trainers other than yourself."}
+            {"trainee_ids": gettext("Choose active volunteers or trainers other than yourself.")}
         )
     return usable
 
@@ -104,7 +111,9 @@ def _invite(
     )
     again = [p.display_name for p in people if p.id in invited]
     if again:
-        raise ExerciseInvalid({"trainee_ids": f"Already invited: {', '.join(sorted(again))}."})
+        raise ExerciseInvalid(
+            {"trainee_ids": gettext("Already invited: %(names)s.", names=", ".join(sorted(again)))}
+        )
     made = []
     for person in people:
         assignment = Assignment(
@@ -141,9 +150,9 @@ def create_exercise(
     title = " ".join((title or "").split())
     errors: dict[str, str] = {}
     if not title:
-        errors["title"] = "Give the exercise a title (e.g. the training video's name)."
+        errors["title"] = gettext("Give the exercise a title (e.g. the training video's name).")
     elif len(title) > TITLE_MAX:
-        errors["title"] = f"At most {TITLE_MAX} characters."
+        errors["title"] = gettext("At most %(num)s characters.", num=TITLE_MAX)
     reference: Observation | None = None
     try:
         reference = session.get(Observation, uuid.UUID(reference_observation_id.strip()))
@@ -154,13 +163,15 @@ def create_exercise(
         or reference.observer_id != trainer.id
         or reference.status != ObservationStatus.submitted
     ):
-        errors["reference_observation_id"] = "Choose one of your own submitted observations."
+        errors["reference_observation_id"] = gettext(
+            "Choose one of your own submitted observations."
+        )
     elif session.exec(
         select(CalibrationExercise.id).where(
             CalibrationExercise.reference_observation_id == reference.id
         )
     ).first():
-        errors["reference_observation_id"] = "This observation is already an exercise."
+        errors["reference_observation_id"] = gettext("This observation is already an exercise.")
     try:
         people = _trainees(session, trainee_ids, exclude=trainer.id)  # type: ignore[arg-type]
     except ExerciseInvalid as exc:
@@ -212,7 +223,7 @@ def invite_more(
 def _exercise(session: Session, exercise_id: int) -> CalibrationExercise:
     exercise = session.get(CalibrationExercise, exercise_id)
     if exercise is None:
-        raise NotFound("There is no such exercise.")
+        raise NotFound(gettext("There is no such exercise."))
     return exercise
 
 

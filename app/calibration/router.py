@@ -12,6 +12,7 @@ from app.calibration import exercises as exercises_service
 from app.db import SessionDep
 from app.deps import TrainerUser, VolunteerUser
 from app.errors import NotFound
+from app.i18n import gettext
 from app.sessions import service as sessions_service
 from app.templating import flash, render
 
@@ -77,7 +78,7 @@ def exercise_create(
         )
     except exercises_service.ExerciseInvalid as exc:
         return _list_page(request, session, user, form=form, errors=exc.fields)
-    flash(request, "Exercise made; the trainees have it in their assignments.", "success")
+    flash(request, gettext("Exercise made; the trainees have it in their assignments."), "success")
     return RedirectResponse(
         str(request.url_for("calibration:detail", exercise_id=exercise.id)), status_code=303
     )
@@ -114,7 +115,7 @@ def exercise_invite(
     made = exercises_service.invite_more(
         session=session, exercise_id=exercise_id, trainee_ids=trainee_ids, trainer=user
     )
-    flash(request, f"Invited {len(made)} more.", "success")
+    flash(request, gettext("Invited %(num)s more.", num=len(made)), "success")
     return RedirectResponse(
         str(request.url_for("calibration:detail", exercise_id=exercise_id)), status_code=303
     )
@@ -138,7 +139,7 @@ def my_result(
         exercise_id=exercise_id,
         trainee_id=user.id,  # type: ignore[arg-type]
     ):
-        raise NotFound("You have no such exercise.")
+        raise NotFound(gettext("You have no such exercise."))
     view = exercises_service.exercise_view(
         session=session, exercise_id=exercise_id, only_trainee=user.id
     )

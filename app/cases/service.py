@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from app import i18n
 from app.auth.models import User
 from app.errors import DomainError, NotFound
+from app.i18n import gettext
 from app.observations.browse import format_answer
 from app.observations.filters import HearingFilter
 from app.observations.models import Hearing, Observation
@@ -111,13 +112,15 @@ def search_cases(*, session: Session, docket: str) -> list[CaseRow]:
     wanted = normalise_docket(docket)
     if len(docket) > SEARCH_MAX:
         raise CaseSearchInvalid(
-            f"A docket number has at most {SEARCH_MAX} characters.",
-            errors=[{"loc": "docket", "msg": f"At most {SEARCH_MAX} characters."}],
+            gettext("A docket number has at most %(num)s characters.", num=SEARCH_MAX),
+            errors=[
+                {"loc": "docket", "msg": gettext("At most %(num)s characters.", num=SEARCH_MAX)}
+            ],
         )
     if not wanted:
         raise CaseSearchInvalid(
-            "Type a docket number (letters or digits).",
-            errors=[{"loc": "docket", "msg": "Letters or digits, please."}],
+            gettext("Type a docket number (letters or digits)."),
+            errors=[{"loc": "docket", "msg": gettext("Letters or digits, please.")}],
         )
     escaped = wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return _case_rows(session, _grouped([docket_key_column().like(f"%{escaped}%", escape="\\")]))
@@ -166,7 +169,7 @@ def case_page(*, session: Session, court_id: int, key: str) -> CasePage:
     court = session.get(Court, court_id)
     key = normalise_docket(key)
     if court is None or not key:
-        raise NotFound("There is no such case.")
+        raise NotFound(gettext("There is no such case."))
     rows = session.exec(
         select(Hearing, Observation, CourtSession, Judge.name, User.display_name)
         .join(Observation, col(Observation.id) == Hearing.observation_id)
@@ -183,7 +186,7 @@ def case_page(*, session: Session, court_id: int, key: str) -> CasePage:
         )
     ).all()
     if not rows:
-        raise NotFound("No observed hearing has this docket number in this court.")
+        raise NotFound(gettext("No observed hearing has this docket number in this court."))
     definitions: dict[int, ProtocolDefinition | None] = {}
     hearings: list[CaseHearing] = []
     previous: date | None = None

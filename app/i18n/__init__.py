@@ -21,6 +21,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import get_day_names
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal as babel_format_decimal
 
@@ -151,6 +152,11 @@ def format_moment(value: datetime | None, form: str = "medium") -> str:
     if value is None:
         return ""
     return babel_format_datetime(value, format=form, locale=_locale())
+
+
+def weekday_name(index: int) -> str:
+    """The name of a weekday (0 = Monday) as a sentence uses it: "Monday", "lunes"."""
+    return str(get_day_names("wide", locale=_locale())[index])
 
 
 def _locale() -> Locale:

@@ -33,7 +33,7 @@ def choose_language(
     empty choice goes back to following the browser."""
     chosen = language if language in i18n.LANGUAGES else None
     if language and chosen is None:
-        flash(request, "That language is not available.", "error")
+        flash(request, i18n.gettext("That language is not available."), "error")
     if user is not None:
         user.language = chosen
         session.add(user)

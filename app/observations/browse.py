@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from app import i18n
 from app.auth.models import User
 from app.errors import NotFound
+from app.i18n import gettext
 from app.observations.filters import HearingFilter
 from app.observations.models import Hearing, Observation, Turn
 from app.protocols.definition import (
@@ -345,7 +346,7 @@ def observation_context(*, session: Session, observation_id: uuid.UUID) -> Obser
         ).where(Observation.id == observation_id)
     ).first()
     if row is None:
-        raise NotFound("There is no observation with this id.")
+        raise NotFound(gettext("There is no observation with this id."))
     *values, definition = row
     return ObservationContext(*values, definition=_definition(definition))
 
@@ -457,7 +458,7 @@ def hearing_page(*, session: Session, hearing_id: uuid.UUID) -> HearingPage:
     """One hearing: where and who, its answers, its timeline, and its neighbours in the sitting."""
     hearing = session.get(Hearing, hearing_id)
     if hearing is None:
-        raise NotFound("There is no hearing with this id.")
+        raise NotFound(gettext("There is no hearing with this id."))
     context = observation_context(session=session, observation_id=hearing.observation_id)
     siblings = session.exec(
         select(Hearing.id)

@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from app.bounds import RowId
 from app.calibration.models import CalibrationExercise, ExerciseInvite
+from app.i18n import gettext
 from app.messages import labelled_message
 from app.observations.models import Hearing, Observation
 from app.protocols.models import ProtocolVersion
@@ -48,7 +49,7 @@ class HearingFilter(BaseModel):
     @model_validator(mode="after")
     def _dates_in_order(self) -> HearingFilter:
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError("date_to: The end date is before the start date.")
+            raise ValueError("date_to: " + gettext("The end date is before the start date."))
         return self
 
     @classmethod

@@ -28,6 +28,7 @@ from pydantic import (
     ValidationError,
 )
 
+from app.i18n import N_, gettext
 from app.messages import labelled_message
 
 QuestionType = Literal[
@@ -60,7 +61,7 @@ CATEGORICAL_TYPES = frozenset({"single_choice", "yes_no"})
 TEXT_TYPES = frozenset({"short_text", "long_text"})
 NUMERIC_TYPES = frozenset({"number", "count"})
 MAX_EXACT_NUMBER = 2**53 - 1  # the largest whole number a double (the answer column) holds exactly
-LEVEL_WORDS = {"session": "once per sitting", "hearing": "once per hearing"}
+LEVEL_WORDS = {"session": N_("once per sitting"), "hearing": N_("once per hearing")}
 
 SLUG_PATTERN = r"^[a-z][a-z0-9_]*$"
 COLOUR_PATTERN = r"^#[0-9a-fA-F]{6}$"
@@ -79,7 +80,7 @@ FiniteNumber = Annotated[
 def _scalar(value: Any) -> Any:
     # One clear error instead of one per member of the union below.
     if value is not None and not isinstance(value, str | int | float | bool):
-        raise ValueError("give equals one value: text, a number, true or false")
+        raise ValueError(gettext("give equals one value: text, a number, true or false"))
     return value
 
 
@@ -406,13 +407,15 @@ def _from_pydantic(error: Any) -> FieldError:
     ctx = error.get("ctx") or {}
     if kind == "string_pattern_mismatch":
         if parts and parts[-1] == "colour":
-            msg = "Write the colour as #rrggbb, e.g. #7cc4ff."
+            msg = gettext("Write the colour as #rrggbb, e.g. #7cc4ff.")
         elif "[key]" in parts or parts[-1:] == ("language",):
-            msg = "Write the language as a code such as en, es or pt-BR."
+            msg = gettext("Write the language as a code such as en, es or pt-BR.")
         else:
-            msg = "Use lowercase letters, digits and underscores, starting with a letter (e.g. victim_present)."
+            msg = gettext(
+                "Use lowercase letters, digits and underscores, starting with a letter (e.g. victim_present)."
+            )
     elif kind == "extra_forbidden":
-        msg = f"Unknown field '{parts[-1]}'."
+        msg = gettext("Unknown field '%(parts)s'.", parts=parts[-1])
     elif kind == "value_error":
         msg = str(ctx.get("error", error["msg"])).rstrip(".") + "."
         msg = msg[0].upper() + msg[1:]
@@ -494,7 +497,7 @@ def _outline_raw(data: Any) -> _Outline:
 def _check_rules(outline: _Outline) -> list[FieldError]:
     errors: list[FieldError] = []
     if outline.section_count == 0:
-        errors.append(FieldError("sections", "A protocol needs at least one section."))
+        errors.append(FieldError("sections", gettext("A protocol needs at least one section.")))
 
     section_seen: dict[str, str] = {}
     for section in outline.sections:
@@ -503,7 +506,11 @@ def _check_rules(outline: _Outline) -> list[FieldError]:
                 errors.append(
                     FieldError(
                         f"{section.loc}.key",
-                        f"Section key '{section.key}' is used twice (also at {section_seen[section.key]}).",
+                        gettext(
+                            "Section key '%(key)s' is used twice (also at %(loc)s).",
+                            key=section.key,
+                            loc=section_seen[section.key],
+                        ),
                     )
                 )
             else:
@@ -512,7 +519,7 @@ def _check_rules(outline: _Outline) -> list[FieldError]:
             errors.append(
                 FieldError(
                     f"{section.loc}.questions",
-                    "This section has no questions: add one or remove the section.",
+                    gettext("This section has no questions: add one or remove the section."),
                 )
             )
 
@@ -524,7 +531,11 @@ def _check_rules(outline: _Outline) -> list[FieldError]:
             errors.append(
                 FieldError(
                     f"{place.loc}.key",
-                    f"Question key '{place.key}' is used twice (also at {places[place.key].loc}).",
+                    gettext(
+                        "Question key '%(key)s' is used twice (also at %(loc)s).",
+                        key=place.key,
+                        loc=places[place.key].loc,
+                    ),
                 )
             )
         else:
@@ -535,7 +546,10 @@ def _check_rules(outline: _Outline) -> list[FieldError]:
         errors.append(
             FieldError(
                 f"{extra.loc}.type",
-                f"A protocol has only one speaker timeline (the first is at {timelines[0].loc}).",
+                gettext(
+                    "A protocol has only one speaker timeline (the first is at %(loc)s).",
+                    loc=timelines[0].loc,
+                ),
             )
         )
     # None: there is a timeline but it did not parse, so its roles are unknown.
@@ -559,15 +573,22 @@ def _check_question(
     errors: list[FieldError] = []
 
     if q.type in CHOICE_TYPES and not q.choices:
-        errors.append(FieldError(f"{loc}.choices", "Give this question at least one choice."))
+        errors.append(
+            FieldError(f"{loc}.choices", gettext("Give this question at least one choice."))
+        )
     elif q.choices and q.type not in CHOICE_TYPES | {"roles_present"}:
-        errors.append(FieldError(f"{loc}.choices", f"A {q.type} question takes no choices."))
+        errors.append(
+            FieldError(
+                f"{loc}.choices", gettext("A %(type)s question takes no choices.", type=q.type)
+            )
+        )
     seen_values: set[str] = set()
     for i, choice in enumerate(q.choices):
         if choice.value in seen_values:
             errors.append(
                 FieldError(
-                    f"{loc}.choices[{i}].value", f"Choice value '{choice.value}' is used twice."
+                    f"{loc}.choices[{i}].value",
+                    gettext("Choice value '%(value)s' is used twice.", value=choice.value),
                 )
             )
         seen_values.add(choice.value)
@@ -575,26 +596,36 @@ def _check_question(
         errors.append(
             FieldError(
                 f"{loc}.choices",
-                "A roles-present question needs its own choices or a speaker timeline whose roles it lists.",
+                gettext(
+                    "A roles-present question needs its own choices or a speaker timeline whose roles it lists."
+                ),
             )
         )
 
     if q.type == "speaker_timeline":
         if not q.roles:
-            errors.append(FieldError(f"{loc}.roles", "A speaker timeline needs at least one role."))
+            errors.append(
+                FieldError(f"{loc}.roles", gettext("A speaker timeline needs at least one role."))
+            )
         if place.level == "session":
             errors.append(
                 FieldError(
-                    f"{loc}.type", "The speaker timeline must be in a once-per-hearing section."
+                    f"{loc}.type",
+                    gettext("The speaker timeline must be in a once-per-hearing section."),
                 )
             )
     elif q.roles:
-        errors.append(FieldError(f"{loc}.roles", "Only a speaker timeline question takes roles."))
+        errors.append(
+            FieldError(f"{loc}.roles", gettext("Only a speaker timeline question takes roles."))
+        )
     seen_roles: set[str] = set()
     for i, role in enumerate(q.roles):
         if role.key in seen_roles:
             errors.append(
-                FieldError(f"{loc}.roles[{i}].key", f"Role key '{role.key}' is used twice.")
+                FieldError(
+                    f"{loc}.roles[{i}].key",
+                    gettext("Role key '%(key)s' is used twice.", key=role.key),
+                )
             )
         seen_roles.add(role.key)
 
@@ -602,19 +633,31 @@ def _check_question(
         for bound in ("min", "max"):
             if getattr(q, bound) is not None:
                 errors.append(
-                    FieldError(f"{loc}.{bound}", f"Only number and count questions take {bound}.")
+                    FieldError(
+                        f"{loc}.{bound}",
+                        gettext("Only number and count questions take %(bound)s.", bound=bound),
+                    )
                 )
     elif q.min is not None and q.max is not None and q.min > q.max:
         errors.append(
-            FieldError(f"{loc}.min", f"min ({_num(q.min)}) is larger than max ({_num(q.max)}).")
+            FieldError(
+                f"{loc}.min",
+                gettext(
+                    "min (%(min)s) is larger than max (%(max)s).", min=_num(q.min), max=_num(q.max)
+                ),
+            )
         )
     if q.max_length is not None and q.type not in TEXT_TYPES:
-        errors.append(FieldError(f"{loc}.max_length", "Only text questions take max_length."))
+        errors.append(
+            FieldError(f"{loc}.max_length", gettext("Only text questions take max_length."))
+        )
 
     seen_tags: set[str] = set()
     for i, tag in enumerate(q.tags):
         if tag in seen_tags:
-            errors.append(FieldError(f"{loc}.tags[{i}]", f"Tag '{tag}' is listed twice."))
+            errors.append(
+                FieldError(f"{loc}.tags[{i}]", gettext("Tag '%(tag)s' is listed twice.", tag=tag))
+            )
         seen_tags.add(tag)
 
     if "decision" in q.tags and q.type in CHOICE_TYPES and role_keys is not None:
@@ -624,8 +667,12 @@ def _check_question(
                 errors.append(
                     FieldError(
                         f"{loc}.choices[{i}].value",
-                        f"'{choice.value}' is not a speaker-timeline role: a question tagged decision "
-                        f"chooses among the roles ({_listing(sorted(role_keys))}) or 'other' / 'unknown'.",
+                        gettext(
+                            "'%(value)s' is not a speaker-timeline role: a question tagged "
+                            "decision chooses among the roles (%(roles)s) or 'other' / 'unknown'.",
+                            value=choice.value,
+                            roles=_listing(sorted(role_keys)),
+                        ),
                     )
                 )
 
@@ -645,21 +692,24 @@ def _check_show_if(
 
     if cond.equals is None and cond.any_of is None:
         errors.append(
-            FieldError(loc, "Say which answer shows this question: give equals or any_of.")
+            FieldError(loc, gettext("Say which answer shows this question: give equals or any_of."))
         )
     elif cond.equals is not None and cond.any_of is not None:
-        errors.append(FieldError(loc, "Give either equals or any_of, not both."))
+        errors.append(FieldError(loc, gettext("Give either equals or any_of, not both.")))
     elif cond.any_of is not None and not cond.any_of:
-        errors.append(FieldError(f"{loc}.any_of", "List at least one answer."))
+        errors.append(FieldError(f"{loc}.any_of", gettext("List at least one answer.")))
 
     target = places.get(cond.question)
     if cond.question == q.key:
-        errors.append(FieldError(f"{loc}.question", "A question cannot depend on itself."))
+        errors.append(FieldError(f"{loc}.question", gettext("A question cannot depend on itself.")))
         return errors
     if target is None:
         errors.append(
             FieldError(
-                f"{loc}.question", f"There is no question '{cond.question}' in this protocol."
+                f"{loc}.question",
+                gettext(
+                    "There is no question '%(question)s' in this protocol.", question=cond.question
+                ),
             )
         )
         return errors
@@ -667,14 +717,21 @@ def _check_show_if(
         errors.append(
             FieldError(
                 f"{loc}.question",
-                f"'{cond.question}' comes after this question: a question can only depend on an earlier one.",
+                gettext(
+                    "'%(question)s' comes after this question: a question can only depend on an "
+                    "earlier one.",
+                    question=cond.question,
+                ),
             )
         )
     if place.level == "session" and target.level == "hearing":
         errors.append(
             FieldError(
                 f"{loc}.question",
-                f"A once-per-sitting question cannot depend on '{cond.question}', which is asked once per hearing.",
+                gettext(
+                    "A once-per-sitting question cannot depend on '%(question)s', which is asked once per hearing.",
+                    question=cond.question,
+                ),
             )
         )
     if target.question is not None:
@@ -690,7 +747,9 @@ def _check_show_if_values(
         return [
             FieldError(
                 f"{loc}.question",
-                "A question cannot depend on the speaker timeline (turns are not answers).",
+                gettext(
+                    "A question cannot depend on the speaker timeline (turns are not answers)."
+                ),
             )
         ]
     allowed: list[str] | None = None
@@ -708,15 +767,31 @@ def _check_show_if_values(
     def problem(value: Any) -> str | None:
         if allowed is not None:
             if value not in allowed or not isinstance(value, str):
-                return f"{value!r} is not an answer to {name}: use one of {_listing(allowed)}."
+                return gettext(
+                    "%(value)s is not an answer to %(name)s: use one of %(allowed)s.",
+                    value=repr(value),
+                    name=name,
+                    allowed=_listing(allowed),
+                )
         elif target.type in NUMERIC_TYPES:
             if _answer_problem(target, value, allowed_values=None) is not None:
-                return f"{value!r} is not an answer to {name}, a {target.type} question."
+                return gettext(
+                    "%(value)s is not an answer to %(name)s, a %(type)s question.",
+                    value=repr(value),
+                    name=name,
+                    type=target.type,
+                )
         elif target.type == "time":
             if not isinstance(value, str) or not TIME_RE.match(value):
-                return f"{value!r} is not a time: write it as HH:MM (24-hour)."
+                return gettext(
+                    "%(value)s is not a time: write it as HH:MM (24-hour).", value=repr(value)
+                )
         elif not isinstance(value, str):
-            return f"{value!r} is not an answer to {name}, a text question: use text."
+            return gettext(
+                "%(value)s is not an answer to %(name)s, a text question: use text.",
+                value=repr(value),
+                name=name,
+            )
         return None
 
     errors = []
@@ -725,7 +800,10 @@ def _check_show_if_values(
     if cond.any_of:
         if target.type in NUMERIC_TYPES:
             errors.append(
-                FieldError(f"{loc}.any_of", f"{name} takes a number: use equals, not any_of.")
+                FieldError(
+                    f"{loc}.any_of",
+                    gettext("%(name)s takes a number: use equals, not any_of.", name=name),
+                )
             )
         else:
             for i, value in enumerate(cond.any_of):
@@ -752,7 +830,7 @@ def validate_answers(
     answers when hearing questions depend on session questions.
     """
     if not isinstance(answers, dict):
-        return [FieldError("answers", "Answers must be an object keyed by question key.")]
+        return [FieldError("answers", gettext("Answers must be an object keyed by question key."))]
     errors: list[FieldError] = []
     index = definition._index  # read once: private attributes are slow to reach on a model
     for key, value in answers.items():
@@ -761,12 +839,21 @@ def validate_answers(
         if key in index:
             question_level, question = index[key]
         if question is None:
-            errors.append(FieldError(loc, f"There is no question '{key}' in this protocol."))
+            errors.append(
+                FieldError(
+                    loc, gettext("There is no question '%(key)s' in this protocol.", key=key)
+                )
+            )
             continue
         if question_level != level:
             errors.append(
                 FieldError(
-                    loc, f"'{key}' is asked {LEVEL_WORDS[question_level or 'session']}, not here."
+                    loc,
+                    gettext(
+                        "'%(key)s' is asked %(level)s, not here.",
+                        key=key,
+                        level=gettext(LEVEL_WORDS[question_level or "session"]),
+                    ),
                 )
             )
             continue
@@ -774,7 +861,9 @@ def validate_answers(
             continue
         if question.type == "speaker_timeline":
             errors.append(
-                FieldError(loc, "The speaker timeline is recorded as turns, not as an answer.")
+                FieldError(
+                    loc, gettext("The speaker timeline is recorded as turns, not as an answer.")
+                )
             )
             continue
         allowed = definition.allowed_values(question)
@@ -785,7 +874,9 @@ def validate_answers(
             errors.append(
                 FieldError(
                     loc,
-                    "This question is hidden by an earlier answer: clear this answer or change that one.",
+                    gettext(
+                        "This question is hidden by an earlier answer: clear this answer or change that one."
+                    ),
                 )
             )
     if strict:
@@ -796,7 +887,9 @@ def validate_answers(
                 and is_unanswered(answers.get(question.key))
                 and definition.is_visible(question, answers, context)
             ):
-                errors.append(FieldError(f"answers.{question.key}", "This question is required."))
+                errors.append(
+                    FieldError(f"answers.{question.key}", gettext("This question is required."))
+                )
     return errors
 
 
@@ -842,47 +935,64 @@ def _answer_problem(
     allowed = allowed_values or []
     if qtype in ("single_choice", "yes_no"):
         if not isinstance(value, str) or value not in allowed:
-            return f"Expected one of {_listing(allowed)}; got {value!r}."
+            return gettext(
+                "Expected one of %(allowed)s; got %(value)s.",
+                allowed=_listing(allowed),
+                value=repr(value),
+            )
         return None
     if qtype in ("multi_choice", "roles_present"):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return f"Expected a list of values from {_listing(allowed)}."
+            return gettext("Expected a list of values from %(allowed)s.", allowed=_listing(allowed))
         unknown = [v for v in value if v not in allowed]
         if unknown:
-            return (
-                f"Not a choice here: {_listing(unknown)}; expected values from {_listing(allowed)}."
+            return gettext(
+                "Not a choice here: %(unknown)s; expected values from %(allowed)s.",
+                unknown=_listing(unknown),
+                allowed=_listing(allowed),
             )
         repeated = sorted({v for v in value if value.count(v) > 1})
         if repeated:
-            return f"Listed more than once: {_listing(repeated)}."
+            return gettext("Listed more than once: %(repeated)s.", repeated=_listing(repeated))
         return None
     if qtype in NUMERIC_TYPES:
         if qtype == "count":
             if not _is_int(value) or value < 0:
-                return f"Expected a whole number, 0 or more; got {value!r}."
+                return gettext(
+                    "Expected a whole number, 0 or more; got %(value)s.", value=repr(value)
+                )
         elif not (_is_int(value) or isinstance(value, float)) or (
             isinstance(value, float) and not math.isfinite(value)
         ):
-            return f"Expected a number; got {value!r}."
+            return gettext("Expected a number; got %(value)s.", value=repr(value))
         if abs(value) > MAX_EXACT_NUMBER:  # stored as a double: beyond this it is not kept exactly
-            return f"Too large: at most {MAX_EXACT_NUMBER:,} either side of 0."
+            return gettext(
+                "Too large: at most %(limit)s either side of 0.",
+                limit=format(MAX_EXACT_NUMBER, ","),
+            )
         if question.min is not None and value < question.min:
-            return f"Must be at least {_num(question.min)}."
+            return gettext("Must be at least %(min)s.", min=_num(question.min))
         if question.max is not None and value > question.max:
-            return f"Must be at most {_num(question.max)}."
+            return gettext("Must be at most %(max)s.", max=_num(question.max))
         return None
     if qtype in TEXT_TYPES:
         if not isinstance(value, str):
-            return "Expected text."
+            return gettext("Expected text.")
         limit = question.text_limit or 0
         if len(value) > limit:
-            return f"Too long: at most {limit} characters (this is {len(value)})."
+            return gettext(
+                "Too long: at most %(limit)s characters (this is %(length)s).",
+                limit=limit,
+                length=len(value),
+            )
         return None
     if qtype == "time":
         if not isinstance(value, str) or not TIME_RE.match(value):
-            return f"Expected a time as HH:MM (24-hour), e.g. 09:30; got {value!r}."
+            return gettext(
+                "Expected a time as HH:MM (24-hour), e.g. 09:30; got %(value)s.", value=repr(value)
+            )
         return None
-    return "The speaker timeline is recorded as turns, not as an answer."
+    return gettext("The speaker timeline is recorded as turns, not as an answer.")
 
 
 # --- turns ---------------------------------------------------------------------------------
@@ -896,7 +1006,7 @@ def validate_turns(definition: ProtocolDefinition, turns: list[dict[str, Any]]) 
     overlap; only the last turn may still be open (end_ms None).
     """
     if not isinstance(turns, list):
-        return [FieldError("turns", "Turns must be a list.")]
+        return [FieldError("turns", gettext("Turns must be a list."))]
     role_list = [r.key for r in definition.timeline_roles()]
     role_keys = set(role_list)
     errors: list[FieldError] = []
@@ -904,12 +1014,14 @@ def validate_turns(definition: ProtocolDefinition, turns: list[dict[str, Any]]) 
     for i, turn in enumerate(turns):
         loc = f"turns[{i}]"
         if not isinstance(turn, dict):
-            errors.append(FieldError(loc, "Each turn is an object with role, start_ms and end_ms."))
+            errors.append(
+                FieldError(loc, gettext("Each turn is an object with role, start_ms and end_ms."))
+            )
             previous = None
             continue
         role = turn.get("role")
         if not isinstance(role, str):
-            errors.append(FieldError(f"{loc}.role", "Expected a role key."))
+            errors.append(FieldError(f"{loc}.role", gettext("Expected a role key.")))
         elif role not in role_keys:
             errors.append(
                 FieldError(
@@ -920,11 +1032,14 @@ def validate_turns(definition: ProtocolDefinition, turns: list[dict[str, Any]]) 
         start, end = turn.get("start_ms"), turn.get("end_ms")
         start_ok = _is_int(start) and start >= 0
         if not _is_int(start):
-            errors.append(FieldError(f"{loc}.start_ms", "Expected a whole number of milliseconds."))
+            errors.append(
+                FieldError(f"{loc}.start_ms", gettext("Expected a whole number of milliseconds."))
+            )
         elif start < 0:
             errors.append(
                 FieldError(
-                    f"{loc}.start_ms", "Cannot be negative: offsets count from the hearing's start."
+                    f"{loc}.start_ms",
+                    gettext("Cannot be negative: offsets count from the hearing's start."),
                 )
             )
         end_ok = end is None or _is_int(end)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from app.i18n import gettext
 from app.protocols.definition import FieldError
 
 Change = Callable[[dict[str, Any]], None]
@@ -50,7 +51,9 @@ def _find_section(data: dict[str, Any], key: str) -> dict[str, Any]:
     for section in data.get("sections", []):
         if section.get("key") == key:
             return section
-    raise FormProblems({"__all__": f"There is no section “{key}” in this draft."})
+    raise FormProblems(
+        {"__all__": gettext("There is no section “%(key)s” in this draft.", key=key)}
+    )
 
 
 def _find_question(data: dict[str, Any], key: str) -> tuple[dict[str, Any], int]:
@@ -58,7 +61,9 @@ def _find_question(data: dict[str, Any], key: str) -> tuple[dict[str, Any], int]
         for i, question in enumerate(section.get("questions", [])):
             if question.get("key") == key:
                 return section, i
-    raise FormProblems({"__all__": f"There is no question “{key}” in this draft."})
+    raise FormProblems(
+        {"__all__": gettext("There is no question “%(key)s” in this draft.", key=key)}
+    )
 
 
 def _move(items: list[Any], index: int, delta: int) -> None:
@@ -75,9 +80,9 @@ def section_fields(form: dict[str, str]) -> dict[str, Any]:
     level = form.get("level", "")
     errors = {}
     if not title:
-        errors["title"] = "Give the section a title."
+        errors["title"] = gettext("Give the section a title.")
     if level not in ("session", "hearing"):
-        errors["level"] = "Choose once per sitting or once per hearing."
+        errors["level"] = gettext("Choose once per sitting or once per hearing.")
     if errors:
         raise FormProblems(errors)
     return {"title": title, "level": level, "help": form.get("help", "").strip()}
@@ -187,10 +192,10 @@ def _number(form: dict[str, str], name: str, errors: dict[str, str]) -> float | 
     try:
         value = float(raw)
     except ValueError:
-        errors[name] = "Enter a number."
+        errors[name] = gettext("Enter a number.")
         return None
     if not math.isfinite(value):  # "nan", "inf", "1e400"
-        errors[name] = "Enter a finite number."
+        errors[name] = gettext("Enter a finite number.")
         return None
     return int(value) if value.is_integer() else value
 
@@ -205,16 +210,16 @@ def question_fields(
     errors: dict[str, str] = {}
     qtype = form.get("type", "")
     if qtype not in dict(QUESTION_TYPES):
-        errors["type"] = "Choose a question type."
+        errors["type"] = gettext("Choose a question type.")
     label = " ".join(form.get("label", "").split())
     if not label:
-        errors["label"] = "Write the question as the volunteer will read it."
+        errors["label"] = gettext("Write the question as the volunteer will read it.")
     key = slugify(form.get("key") or label)
     if not key:
-        errors["key"] = "Give the question a key (letters, digits, underscores)."
+        errors["key"] = gettext("Give the question a key (letters, digits, underscores).")
     bad_tags = [t for t in tags if t not in TAGS]
     if bad_tags:
-        errors["tags"] = f"Unknown tag: {', '.join(bad_tags)}."
+        errors["tags"] = gettext("Unknown tag: %(tags)s.", tags=", ".join(bad_tags))
     question: dict[str, Any] = {
         "key": key,
         "type": qtype,
@@ -247,10 +252,12 @@ def question_fields(
             if "v" in errors:
                 errors["show_if_values"] = errors.pop("v")
             elif len(raw_values) > 1:
-                errors["show_if_values"] = "A number question can show this one for a single value."
+                errors["show_if_values"] = gettext(
+                    "A number question can show this one for a single value."
+                )
             raw_values = [parsed]
         if not raw_values:
-            errors["show_if_values"] = "Say which answer shows this question."
+            errors["show_if_values"] = gettext("Say which answer shows this question.")
         elif len(raw_values) == 1 or numeric:
             question["show_if"] = {"question": target, "equals": raw_values[0]}
         else:

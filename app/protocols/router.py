@@ -17,6 +17,7 @@ from app.auth.router import client_address
 from app.bounds import RowId
 from app.db import SessionDep
 from app.deps import TrainerUser
+from app.i18n import N_, gettext
 from app.protocols import editing
 from app.protocols import service as protocol_service
 from app.protocols.definition import load_default_protocol
@@ -103,7 +104,10 @@ def create_protocol(
         )
     flash(
         request,
-        f"Created “{name.strip()}” as a draft. Add questions, preview, then publish.",
+        gettext(
+            "Created “%(name)s” as a draft. Add questions, preview, then publish.",
+            name=name.strip(),
+        ),
         "success",
     )
     return _redirect(request, "protocols:version", version_id=version.id)
@@ -126,10 +130,13 @@ async def import_protocol(
     filename = file.filename if file is not None and file.filename else "The file"
     problems: list[dict[str, str]] = []
     if not raw:
-        problems = [{"loc": "file", "msg": "Choose a protocol JSON file to upload."}]
+        problems = [{"loc": "file", "msg": gettext("Choose a protocol JSON file to upload.")}]
     elif len(raw) > MAX_UPLOAD_BYTES:
         problems = [
-            {"loc": "file", "msg": "The file is larger than 1 MB; a protocol is much smaller."}
+            {
+                "loc": "file",
+                "msg": gettext("The file is larger than 1 MB; a protocol is much smaller."),
+            }
         ]
     if not problems:
         notes: list[str] = []
@@ -165,9 +172,15 @@ async def import_protocol(
                 status_code=409,
             )
         else:
-            flash(request, f"Uploaded as draft version {version.version}.", "success")
+            flash(
+                request,
+                gettext("Uploaded as draft version %(version)s.", version=version.version),
+                "success",
+            )
             if notes:
-                flash(request, "Not kept from the workbook: " + " ".join(notes), "info")
+                flash(
+                    request, gettext("Not kept from the workbook:") + " " + " ".join(notes), "info"
+                )
             return _redirect(request, "protocols:version", version_id=version.id)
     return render(
         request,
@@ -299,7 +312,10 @@ def publish(
     _audit_life_cycle(request, session, user, version, action="protocol.publish", was=was)
     flash(
         request,
-        f"Version {version.version} is published: it can be assigned and will never change.",
+        gettext(
+            "Version %(version)s is published: it can be assigned and will never change.",
+            version=version.version,
+        ),
         "success",
     )
     return _redirect(request, "protocols:version", version_id=version.id)
@@ -312,7 +328,13 @@ def retire(request: Request, session: SessionDep, user: TrainerUser, version_id:
         version=protocol_service.get_version(session=session, version_id=version_id),
     )
     _audit_life_cycle(request, session, user, version, action="protocol.retire", was="published")
-    flash(request, f"Version {version.version} is retired: no new assignments use it.", "info")
+    flash(
+        request,
+        gettext(
+            "Version %(version)s is retired: no new assignments use it.", version=version.version
+        ),
+        "info",
+    )
     return _redirect(request, "protocols:version", version_id=version.id)
 
 
@@ -322,7 +344,7 @@ def new_draft(
 ) -> Response:
     source = protocol_service.get_version(session=session, version_id=version_id)
     draft = protocol_service.new_draft(session=session, version=source, created_by_id=user.id)
-    flash(request, f"Editing draft version {draft.version}.", "info")
+    flash(request, gettext("Editing draft version %(version)s.", version=draft.version), "info")
     return _redirect(request, "protocols:version", version_id=draft.id)
 
 
@@ -333,7 +355,7 @@ def discard(
     version = protocol_service.get_version(session=session, version_id=version_id)
     protocol_id = version.protocol_id
     protocol_service.discard_draft(session=session, version=version)
-    flash(request, "Draft discarded.", "info")
+    flash(request, gettext("Draft discarded."), "info")
     remaining = [
         s for s in protocol_service.list_protocols(session=session) if s.protocol.id == protocol_id
     ]
@@ -356,7 +378,7 @@ def _apply(
     except editing.FormProblems as exc:
         errors = [{"loc": k, "msg": v} for k, v in exc.errors.items()]
         return _version_page(request, session, version, status_code=422, errors=errors)
-    flash(request, done, "success")
+    flash(request, gettext(done), "success")
     return _redirect(request, "protocols:version", version_id=version.id)
 
 
@@ -381,7 +403,7 @@ async def add_section(
             status_code=422,
             errors=[{"loc": f"section.{k}", "msg": v} for k, v in exc.errors.items()],
         )
-    return _apply(request, session, version_id, change, "Section added.")
+    return _apply(request, session, version_id, change, N_("Section added."))
 
 
 @router.post("/versions/{version_id}/sections/{section_key}", name="protocols:section_update")
@@ -400,7 +422,7 @@ async def update_section(
             status_code=422,
             errors=[{"loc": f"{section_key}.{k}", "msg": v} for k, v in exc.errors.items()],
         )
-    return _apply(request, session, version_id, change, "Section saved.")
+    return _apply(request, session, version_id, change, N_("Section saved."))
 
 
 @router.post(
@@ -410,7 +432,7 @@ def delete_section(
     request: Request, session: SessionDep, user: TrainerUser, version_id: RowId, section_key: str
 ) -> Response:
     return _apply(
-        request, session, version_id, editing.remove_section(section_key), "Section removed."
+        request, session, version_id, editing.remove_section(section_key), N_("Section removed.")
     )
 
 
@@ -428,7 +450,7 @@ def move_section(
         session,
         version_id,
         editing.move_section(section_key, -1 if direction == "up" else 1),
-        "Section moved.",
+        N_("Section moved."),
     )
 
 
@@ -496,7 +518,7 @@ def edit_question(
     except editing.FormProblems:
         from app.errors import NotFound
 
-        raise NotFound("There is no such question in this version.") from None
+        raise NotFound(gettext("There is no such question in this version.")) from None
     return _question_form_page(
         request,
         session,
@@ -555,7 +577,7 @@ async def _save_question(
             errors=errors,
             status_code=422,
         )
-    flash(request, "Question saved.", "success")
+    flash(request, gettext("Question saved."), "success")
     return _redirect(request, "protocols:version", version_id=version.id)
 
 
@@ -578,7 +600,7 @@ async def update_question(
     except editing.FormProblems:
         from app.errors import NotFound
 
-        raise NotFound("There is no such question in this version.") from None
+        raise NotFound(gettext("There is no such question in this version.")) from None
     return await _save_question(request, session, version_id, section["key"], question_key)
 
 
@@ -589,7 +611,7 @@ def delete_question(
     request: Request, session: SessionDep, user: TrainerUser, version_id: RowId, question_key: str
 ) -> Response:
     return _apply(
-        request, session, version_id, editing.remove_question(question_key), "Question removed."
+        request, session, version_id, editing.remove_question(question_key), N_("Question removed.")
     )
 
 
@@ -607,5 +629,5 @@ def move_question(
         session,
         version_id,
         editing.move_question(question_key, -1 if direction == "up" else 1),
-        "Question moved.",
+        N_("Question moved."),
     )

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, func, select
 
 from app.db import utcnow
 from app.errors import DomainError, NotFound
+from app.i18n import gettext
 from app.json_input import JsonRefused, load_json
 from app.protocols.definition import (
     DefinitionDiff,
@@ -131,7 +132,7 @@ def get_protocol(*, session: Session, protocol_id: int) -> ProtocolSummary:
     """One protocol with its versions; NotFound if missing."""
     protocol = session.get(Protocol, protocol_id)
     if protocol is None:
-        raise NotFound("There is no such protocol.")
+        raise NotFound(gettext("There is no such protocol."))
     versions = list(
         session.exec(
             select(ProtocolVersion)
@@ -146,7 +147,7 @@ def get_version(*, session: Session, version_id: int) -> ProtocolVersion:
     """One version; NotFound if missing."""
     version = session.get(ProtocolVersion, version_id)
     if version is None:
-        raise NotFound("There is no such protocol version.")
+        raise NotFound(gettext("There is no such protocol version."))
     return version
 
 
@@ -184,13 +185,15 @@ def create_protocol(
     name = " ".join(name.split())
     errors = []
     if not name:
-        errors.append(FieldError("name", "Give the protocol a name."))
+        errors.append(FieldError("name", gettext("Give the protocol a name.")))
     elif len(name) > 200:
-        errors.append(FieldError("name", "Keep the name under 200 characters."))
+        errors.append(FieldError("name", gettext("Keep the name under 200 characters.")))
     elif _name_taken(session, name):
-        errors.append(FieldError("name", f"A protocol named “{name}” already exists."))
+        errors.append(
+            FieldError("name", gettext("A protocol named “%(name)s” already exists.", name=name))
+        )
     if errors:
-        raise DefinitionRejected(errors, "The protocol could not be created.")
+        raise DefinitionRejected(errors, gettext("The protocol could not be created."))
     data = definition if definition is not None else blank_definition(name)
     validate(data)
     protocol = Protocol(name=name, description=description.strip(), created_by_id=created_by_id)
@@ -212,8 +215,12 @@ def create_protocol(
 def _require_draft(version: ProtocolVersion) -> None:
     if version.status != VersionStatus.draft:
         raise VersionLocked(
-            f"Version {version.version} is {version.status} and cannot change. "
-            "Make a new draft from it to edit."
+            gettext(
+                "Version %(version)s is %(status)s and cannot change. "
+                "Make a new draft from it to edit.",
+                version=version.version,
+                status=gettext(str(version.status)),
+            )
         )
 
 
@@ -252,7 +259,9 @@ def publish(*, session: Session, version: ProtocolVersion) -> ProtocolVersion:
         _require_draft(version)
     definition = validate(version.definition)
     if not definition.questions():
-        raise VersionLocked("A protocol needs at least one question before it is published.")
+        raise VersionLocked(
+            gettext("A protocol needs at least one question before it is published.")
+        )
     version.status = VersionStatus.published
     version.published_at = utcnow()
     session.add(version)
@@ -265,7 +274,10 @@ def retire(*, session: Session, version: ProtocolVersion) -> ProtocolVersion:
     """Published → retired: no new assignments; existing observations keep it."""
     if version.status != VersionStatus.published:
         raise VersionLocked(
-            f"Only a published version can be retired (this one is {version.status})."
+            gettext(
+                "Only a published version can be retired (this one is %(status)s).",
+                status=gettext(str(version.status)),
+            )
         )
     version.status = VersionStatus.retired
     version.retired_at = utcnow()
@@ -314,7 +326,7 @@ def discard_draft(*, session: Session, version: ProtocolVersion) -> None:
         ).one()
     )
     if used:
-        raise VersionLocked("This draft is already used by assignments or observations.")
+        raise VersionLocked(gettext("This draft is already used by assignments or observations."))
     protocol_id = version.protocol_id
     session.delete(version)
     session.flush()
@@ -360,15 +372,18 @@ def import_document(
         doc = load_json(raw)
     except JsonRefused as exc:
         raise DefinitionRejected(
-            [FieldError("file", exc.message)], "The upload could not be read."
+            [FieldError("file", exc.message)], gettext("The upload could not be read.")
         ) from None
     if not isinstance(doc, dict):
         raise DefinitionRejected(
-            [FieldError("file", "Expected a JSON object.")], "The upload could not be read."
+            [FieldError("file", gettext("Expected a JSON object."))],
+            gettext("The upload could not be read."),
         )
     if "definition" in doc:  # our export format
         if doc.get("format") not in (None, EXPORT_FORMAT):
-            errors.append(FieldError("format", f"Expected “{EXPORT_FORMAT}”."))
+            errors.append(
+                FieldError("format", gettext("Expected “%(format)s”.", format=EXPORT_FORMAT))
+            )
         name = doc.get("name")
         description = doc.get("description") or ""
         definition = doc.get("definition")
@@ -377,9 +392,9 @@ def import_document(
         name = doc.get("title")
         description = doc.get("description") or ""
     if not isinstance(name, str) or not name.strip():
-        errors.append(FieldError("name", "The file does not name the protocol."))
+        errors.append(FieldError("name", gettext("The file does not name the protocol.")))
     if not isinstance(description, str):
-        errors.append(FieldError("description", "Expected text."))
+        errors.append(FieldError("description", gettext("Expected text.")))
         description = ""
     try:
         parse_definition(definition)
@@ -388,7 +403,7 @@ def import_document(
             FieldError(f"definition.{e.loc}" if e.loc else "definition", e.msg) for e in exc.errors
         )
     if errors:
-        raise DefinitionRejected(errors, "The upload has problems; nothing was stored.")
+        raise DefinitionRejected(errors, gettext("The upload has problems; nothing was stored."))
     assert isinstance(name, str) and isinstance(definition, dict)
     existing = session.exec(
         select(Protocol).where(func.lower(Protocol.name) == name.strip().lower())

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.db import SessionDep
 from app.deps import StaffUser
+from app.i18n import gettext
 from app.review import service as review_service
 from app.review.models import REVIEW_LABELS
 from app.templating import flash, render
@@ -55,7 +56,9 @@ def review_decide(
     )
     flash(
         request,
-        "Approved." if state == "approved" else "Sent back to the volunteer with your comment.",
+        gettext("Approved.")
+        if state == "approved"
+        else gettext("Sent back to the volunteer with your comment."),
         "success",
     )
     return RedirectResponse(

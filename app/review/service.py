@@ -23,6 +23,7 @@ from app.audit.service import record_audit
 from app.auth.models import User
 from app.db import utcnow
 from app.errors import DomainError, NotFound
+from app.i18n import gettext
 from app.observations.filters import exercise_observation_ids
 from app.observations.models import (
     Answer,
@@ -202,20 +203,22 @@ def set_review(
     comment = (comment or "").strip()
     errors: list[dict[str, str]] = []
     if state not in (ReviewState.approved, ReviewState.has_issues):
-        errors.append({"loc": "state", "msg": "Choose Approve or Has issues."})
+        errors.append({"loc": "state", "msg": gettext("Choose Approve or Has issues.")})
     if state == ReviewState.has_issues and not comment:
-        errors.append({"loc": "comment", "msg": "Say what the volunteer should fix."})
+        errors.append({"loc": "comment", "msg": gettext("Say what the volunteer should fix.")})
     if len(comment) > COMMENT_MAX:
-        errors.append({"loc": "comment", "msg": f"At most {COMMENT_MAX} characters."})
+        errors.append(
+            {"loc": "comment", "msg": gettext("At most %(num)s characters.", num=COMMENT_MAX)}
+        )
     observation = session.exec(
         select(Observation).where(Observation.id == observation_id).with_for_update()
     ).first()
     if observation is None:
-        raise NotFound("There is no such observation.")
+        raise NotFound(gettext("There is no such observation."))
     if observation.submitted_at is None:
         raise ReviewInvalid(
-            "Only submitted observations are reviewed; this one is still a draft.",
-            errors=[{"loc": "state", "msg": "Not submitted yet."}],
+            gettext("Only submitted observations are reviewed; this one is still a draft."),
+            errors=[{"loc": "state", "msg": gettext("Not submitted yet.")}],
             status_code=409,
         )
     current = review_of(session=session, observation_id=observation_id)
@@ -267,7 +270,7 @@ class QueueFilter:
             if state in ReviewState.__members__:
                 f.state = state
             else:
-                errors["state"] = "Choose received, approved or has issues."
+                errors["state"] = gettext("Choose received, approved or has issues.")
         f.flagged = params.get("flagged") in ("1", "on", "true")
         f.capture_flagged = params.get("capture_flagged") in ("1", "on", "true")
         age = (params.get("older_than_days") or "").strip()
@@ -275,7 +278,7 @@ class QueueFilter:
             if age.isdigit() and int(age) <= 3650:
                 f.older_than_days = int(age)
             else:
-                errors["older_than_days"] = "A whole number of days (0 to 3650)."
+                errors["older_than_days"] = gettext("A whole number of days (0 to 3650).")
         return f, errors
 
 

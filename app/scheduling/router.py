@@ -12,6 +12,7 @@ from app.bounds import RowId
 from app.db import SessionDep
 from app.deps import Public, SettingsDep, TrainerUser, VolunteerUser
 from app.errors import NotFound
+from app.i18n import gettext
 from app.scheduling import service as scheduling_service
 from app.sessions import courts
 from app.templating import flash, render
@@ -72,7 +73,7 @@ def declare(
         )
     except scheduling_service.SchedulingInvalid as exc:
         return _conflicts_page(request, session, user, form=form, errors=exc.fields)
-    flash(request, "Declared. You will not be scheduled where it applies.", "success")
+    flash(request, gettext("Declared. You will not be scheduled where it applies."), "success")
     return _back(request, "scheduling:conflicts")
 
 
@@ -85,7 +86,7 @@ def withdraw(
         volunteer_id=user.id,
         conflict_id=conflict_id,  # type: ignore[arg-type]
     )
-    flash(request, "Declaration withdrawn.", "info")
+    flash(request, gettext("Declaration withdrawn."), "info")
     return _back(request, "scheduling:conflicts")
 
 
@@ -121,7 +122,7 @@ def sign_up(
         )
     except scheduling_service.SchedulingInvalid as exc:
         return _signups_page(request, session, user, error=exc.message)
-    flash(request, "Signed up: the sitting is in your assignments.", "success")
+    flash(request, gettext("Signed up: the sitting is in your assignments."), "success")
     return _back(request, "sessions:my_assignments")
 
 
@@ -141,7 +142,7 @@ def calendar_page(request: Request, session: SessionDep, user: VolunteerUser) ->
 @router.post("/my/calendar/renew", name="scheduling:renew_feed")
 def renew_feed(request: Request, session: SessionDep, user: VolunteerUser) -> Response:
     scheduling_service.feed_token(session=session, user_id=user.id, renew=True)  # type: ignore[arg-type]
-    flash(request, "New address made: the old one no longer works.", "success")
+    flash(request, gettext("New address made: the old one no longer works."), "success")
     return _back(request, "scheduling:calendar")
 
 
@@ -149,7 +150,7 @@ def renew_feed(request: Request, session: SessionDep, user: VolunteerUser) -> Re
 def feed(request: Request, token: str, session: SessionDep, settings: SettingsDep) -> Response:
     owner = scheduling_service.feed_owner(session=session, token=token)
     if owner is None:
-        raise NotFound("There is no calendar at this address (it may have been renewed).")
+        raise NotFound(gettext("There is no calendar at this address (it may have been renewed)."))
     body = scheduling_service.calendar_feed(
         session=session,
         user=owner,
@@ -182,7 +183,7 @@ def open_signup(
         protocol_version_id=protocol_version_id,
         opened_by_id=user.id,
     )
-    flash(request, "Open for sign-up.", "success")
+    flash(request, gettext("Open for sign-up."), "success")
     return _back(request, "sessions:detail", court_session_id=court_session_id)
 
 
@@ -191,7 +192,7 @@ def close_signup(
     request: Request, session: SessionDep, user: TrainerUser, court_session_id: RowId
 ) -> Response:
     scheduling_service.close_signup(session=session, court_session_id=court_session_id)
-    flash(request, "Sign-up closed; who signed up stays assigned.", "info")
+    flash(request, gettext("Sign-up closed; who signed up stays assigned."), "info")
     return _back(request, "sessions:detail", court_session_id=court_session_id)
 
 

@@ -22,6 +22,7 @@ from app import i18n
 from app.auth.models import User
 from app.db import utcnow
 from app.errors import DomainError, NotFound
+from app.i18n import gettext
 from app.judges import judge_label
 from app.protocols.models import ProtocolVersion, VersionStatus
 from app.scheduling.models import CalendarFeed, ConflictOfInterest, SittingSignup
@@ -86,7 +87,7 @@ def _id_or_none(value: str, field: str, model: Any, session: Session) -> int | N
     if not value:
         return None
     if not value.isdigit() or session.get(model, int(value)) is None:
-        raise SchedulingInvalid({field: "Choose from the list."})
+        raise SchedulingInvalid({field: gettext("Choose from the list.")})
     return int(value)
 
 
@@ -98,10 +99,12 @@ def declare_conflict(
     judge = _id_or_none(judge_id, "judge_id", Judge, session)
     court = _id_or_none(court_id, "court_id", Court, session)
     if len(relationship) > RELATIONSHIP_MAX:
-        raise SchedulingInvalid({"relationship": f"At most {RELATIONSHIP_MAX} characters."})
+        raise SchedulingInvalid(
+            {"relationship": gettext("At most %(num)s characters.", num=RELATIONSHIP_MAX)}
+        )
     if judge is None and court is None and not relationship:
         raise SchedulingInvalid(
-            {"__all__": "Choose a judge or a court, or describe the relationship."}
+            {"__all__": gettext("Choose a judge or a court, or describe the relationship.")}
         )
     conflict = ConflictOfInterest(
         volunteer_id=volunteer_id, judge_id=judge, court_id=court, relationship=relationship
@@ -115,7 +118,7 @@ def declare_conflict(
 def withdraw_conflict(*, session: Session, volunteer_id: int, conflict_id: int) -> None:
     conflict = session.get(ConflictOfInterest, conflict_id)
     if conflict is None or conflict.volunteer_id != volunteer_id:
-        raise NotFound("You have no such declaration.")
+        raise NotFound(gettext("You have no such declaration."))
     session.delete(conflict)
     session.commit()
 
@@ -140,9 +143,9 @@ def conflicts_with_sitting(
     reasons: dict[int, str] = {}
     for conflict, judge, court in rows:
         if conflict.judge_id is not None and conflict.judge_id == sitting.judge_id:
-            reason = f"declared a conflict with {judge_label(judge)}"
+            reason = gettext("declared a conflict with %(whom)s", whom=judge_label(judge))
         else:
-            reason = f"declared a conflict with {court}"
+            reason = gettext("declared a conflict with %(whom)s", whom=court)
         reasons.setdefault(conflict.volunteer_id, reason)
     return reasons
 
@@ -175,7 +178,7 @@ def conflict_refusal(
         return None
     names = {p.id: p.display_name for p in people}
     text = "; ".join(f"{names[v]} {why}" for v, why in sorted(reasons.items()))
-    return f"Not assigned: {text}."
+    return gettext("Not assigned: %(reasons)s.", reasons=text)
 
 
 # --- deadlines --------------------------------------------------------------------------------
@@ -322,15 +325,15 @@ def open_signup(
 ) -> SittingSignup:
     """Open a sitting (or change its places and protocol). Commits."""
     if session.get(CourtSession, court_session_id) is None:
-        raise NotFound("There is no such court session.")
+        raise NotFound(gettext("There is no such court session."))
     errors: dict[str, str] = {}
     places = (places or "").strip()
     if not places.isdigit() or not 1 <= int(places) <= PLACES_MAX:
-        errors["places"] = f"A whole number of places from 1 to {PLACES_MAX}."
+        errors["places"] = gettext("A whole number of places from 1 to %(num)s.", num=PLACES_MAX)
     version_id = (protocol_version_id or "").strip()
     version = session.get(ProtocolVersion, int(version_id)) if version_id.isdigit() else None
     if version is None or version.status != VersionStatus.published:
-        errors["signup_protocol_version_id"] = "Choose a published protocol version."
+        errors["signup_protocol_version_id"] = gettext("Choose a published protocol version.")
     if errors:
         raise SchedulingInvalid(errors)
     signup = session.get(SittingSignup, court_session_id) or SittingSignup(
@@ -457,10 +460,12 @@ def sign_up(
     sitting = session.get(CourtSession, court_session_id)
     if locked.rowcount == 0 or signup is None or sitting is None:  # type: ignore[attr-defined]
         session.rollback()
-        raise SchedulingInvalid({"court_session_id": "This sitting is not open for sign-up."}, 409)
+        raise SchedulingInvalid(
+            {"court_session_id": gettext("This sitting is not open for sign-up.")}, 409
+        )
     problem: str | None = None
     if sitting.session_date < today:
-        problem = "This sitting has already taken place."
+        problem = gettext("This sitting has already taken place.")
     elif session.exec(
         select(Assignment.id).where(
             Assignment.court_session_id == court_session_id,
@@ -468,9 +473,9 @@ def sign_up(
             Assignment.status != AssignmentStatus.cancelled,
         )
     ).first():
-        problem = "You are already on this sitting."
+        problem = gettext("You are already on this sitting.")
     elif _active_count(session, court_session_id) >= signup.places:
-        problem = "All places on this sitting are taken."
+        problem = gettext("All places on this sitting are taken.")
     else:
         reasons = conflicts_with_sitting(
             session=session,
@@ -478,7 +483,7 @@ def sign_up(
             volunteer_ids=[volunteer.id],  # type: ignore[list-item]
         )
         if reasons:
-            problem = f"You {reasons[volunteer.id]}."  # type: ignore[index]
+            problem = gettext("You %(reason)s.", reason=reasons[volunteer.id])  # type: ignore[index]
     if problem:
         session.rollback()
         raise SchedulingInvalid({"court_session_id": problem}, 409)

@@ -13,6 +13,7 @@ from starlette.routing import NoMatchFound
 from app.bounds import RowId
 from app.db import SessionDep, utcnow
 from app.deps import TrainerUser, VolunteerUser
+from app.i18n import gettext, ngettext
 from app.review import service as review_service
 from app.scheduling import service as scheduling_service
 from app.sessions import service as sessions_service
@@ -177,7 +178,7 @@ def create_session(
         except sessions_service.FormInvalid as exc:
             errors = exc.fields
         else:
-            flash(request, "Court session created. Assign volunteers below.", "success")
+            flash(request, gettext("Court session created. Assign volunteers below."), "success")
             return _redirect(request, "sessions:detail", court_session_id=sitting.id)
     return _form_page(request, session, "sessions/new.html", form, errors, status_code=422)
 
@@ -238,9 +239,15 @@ def create_recurring(
         )
     except sessions_service.FormInvalid as exc:
         return _form_page(request, session, page, form, exc.fields, status_code=422, plan=None)
-    message = f"Created {len(created)} court session{'s' if len(created) != 1 else ''}."
+    message = ngettext(
+        "Created %(num)s court session.", "Created %(num)s court sessions.", len(created)
+    ) % {"num": len(created)}
     if skipped:
-        message += f" Skipped {len(skipped)} that already existed."
+        message += " " + ngettext(
+            "Skipped %(num)s that already existed.",
+            "Skipped %(num)s that already existed.",
+            len(skipped),
+        ) % {"num": len(skipped)}
     flash(request, message, "success")
     return _redirect(request, "sessions:list")
 
@@ -364,7 +371,10 @@ def assign(
         else:
             flash(
                 request,
-                f"Assigned {len(created)} volunteer{'s' if len(created) != 1 else ''}.",
+                ngettext(
+                    "Assigned %(num)s volunteer.", "Assigned %(num)s volunteers.", len(created)
+                )
+                % {"num": len(created)},
                 "success",
             )
             return _redirect(request, "sessions:detail", court_session_id=court_session_id)
@@ -378,7 +388,7 @@ def cancel(
     request: Request, session: SessionDep, user: TrainerUser, assignment_id: RowId
 ) -> Response:
     assignment = sessions_service.cancel_assignment(session=session, assignment_id=assignment_id)
-    flash(request, "Assignment cancelled.", "info")
+    flash(request, gettext("Assignment cancelled."), "info")
     return _redirect(request, "sessions:detail", court_session_id=assignment.court_session_id)
 
 
@@ -412,7 +422,7 @@ def reassign(
             },
             status_code=422,
         )
-    flash(request, "Assignment handed over; the previous one is cancelled.", "success")
+    flash(request, gettext("Assignment handed over; the previous one is cancelled."), "success")
     return _redirect(request, "sessions:detail", court_session_id=replacement.court_session_id)
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from app import i18n
 from app.forms import field_errors
-from app.i18n import N_
+from app.i18n import N_, gettext
 from app.sessions.models import AssignmentStatus, CalendarType
 
 CALENDAR_LABELS: dict[str, str] = {
@@ -81,7 +81,13 @@ class WhereFields(_Form):
 
 def _check_year(value: date) -> date:
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValueError(f"Enter a date between {EARLIEST_YEAR} and {LATEST_YEAR}.")
+        raise ValueError(
+            gettext(
+                "Enter a date between %(first)s and %(last)s.",
+                first=EARLIEST_YEAR,
+                last=LATEST_YEAR,
+            )
+        )
     return value
 
 
@@ -121,20 +127,28 @@ class AssignIn(_Form):
 
 
 _MESSAGES = {
-    "session_date": "Enter the date of the sitting, like 2026-12-01.",
-    "start_date": "Enter the first date, like 2026-12-01.",
-    "end_date": "Enter the end date, like 2027-01-31, or leave it empty.",
-    "start_time": "Enter a time like 09:00, or leave it empty.",
-    "calendar_type": "Choose a calendar type.",
-    "weekday": "Choose a weekday.",
-    "weeks": f"Enter a number of weeks from 1 to {MAX_OCCURRENCES}, or leave it empty.",
-    "volunteer_ids": "Choose at least one volunteer.",
-    "protocol_version_id": "Choose a published protocol version.",
+    "session_date": N_("Enter the date of the sitting, like 2026-12-01."),
+    "start_date": N_("Enter the first date, like 2026-12-01."),
+    "end_date": N_("Enter the end date, like 2027-01-31, or leave it empty."),
+    "start_time": N_("Enter a time like 09:00, or leave it empty."),
+    "calendar_type": N_("Choose a calendar type."),
+    "weekday": N_("Choose a weekday."),
+    "weeks": N_("Enter a number of weeks from 1 to %(num)s, or leave it empty."),
+    "volunteer_ids": N_("Choose at least one volunteer."),
+    "protocol_version_id": N_("Choose a published protocol version."),
 }
 # Pydantic's wording is fine for these; for the typed fields above ours is clearer.
 _KEEP_PYDANTIC = {"value_error", "string_too_long"}
 # Picked from a list: "choose" says more than "required".
 _CHOICES = {"calendar_type", "weekday", "volunteer_ids", "protocol_version_id"}
+
+
+def _message(name: str) -> str:
+    return (
+        gettext(_MESSAGES[name], num=MAX_OCCURRENCES)
+        if name == "weeks"
+        else gettext(_MESSAGES[name])
+    )
 
 
 def parse_form(model: type[_Form], data: dict[str, Any]) -> tuple[Any, dict[str, str]]:
@@ -147,12 +161,13 @@ def parse_form(model: type[_Form], data: dict[str, Any]) -> tuple[Any, dict[str,
             name = str(err["loc"][0]) if err["loc"] else "__all__"
             empty = err["type"] == "missing" or err.get("input") in ("", None)
             if empty and name not in _CHOICES:
-                errors[name] = "This field is required."
+                errors[name] = gettext("This field is required.")
             elif name in _MESSAGES and err["type"] not in _KEEP_PYDANTIC:
-                errors[name] = _MESSAGES[name]
+                errors[name] = _message(name)
         # "volunteer_ids.0" and the like: report on the field the person sees.
         for key in [k for k in errors if "." in k]:
-            errors.setdefault(key.split(".", 1)[0], _MESSAGES.get(key.split(".")[0], errors[key]))
+            field = key.split(".", 1)[0]
+            errors.setdefault(field, _message(field) if field in _MESSAGES else errors[key])
             del errors[key]
         return None, errors
 

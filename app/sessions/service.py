@@ -16,10 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from app import i18n
 from app.auth.models import Role, User
 from app.calibration.models import ExerciseInvite
 from app.db import utcnow
 from app.errors import DomainError, NotFound
+from app.i18n import N_, gettext
 from app.observations.models import Hearing, Observation
 from app.protocols.models import Protocol, ProtocolVersion, VersionStatus
 from app.scheduling import service as scheduling_service
@@ -29,7 +31,6 @@ from app.sessions.schemas import (
     CALENDAR_LABELS,
     MAX_OCCURRENCES,
     STATUS_LABELS,
-    WEEKDAYS,
     AssignIn,
     AssignmentView,
     Choices,
@@ -218,7 +219,9 @@ def _existing_days(session: Session, data: WhereFields, days: Sequence[date]) ->
     return {s.session_date for s in session.exec(query)}
 
 
-SAME_SITTING_MESSAGE = "This court already has that sitting (same courtroom, calendar and date)."
+SAME_SITTING_MESSAGE = N_(
+    "This court already has that sitting (same courtroom, calendar and date)."
+)
 
 
 def _commit_new_sittings(session: Session) -> None:
@@ -228,7 +231,7 @@ def _commit_new_sittings(session: Session) -> None:
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise FormInvalid({"session_date": SAME_SITTING_MESSAGE}) from None
+        raise FormInvalid({"session_date": gettext(SAME_SITTING_MESSAGE)}) from None
 
 
 def _new_session(
@@ -257,7 +260,7 @@ def create_court_session(
     """One sitting; NamesToConfirm for a near-miss name, FormInvalid for an identical sitting."""
     _check_names(session, data)
     if _existing_days(session, data, [data.session_date]):
-        raise FormInvalid({"session_date": SAME_SITTING_MESSAGE})
+        raise FormInvalid({"session_date": gettext(SAME_SITTING_MESSAGE)})
     sitting = _new_session(session, data, data.session_date, created_by_id, None)
     _commit_new_sittings(session)
     session.refresh(sitting)
@@ -267,11 +270,11 @@ def create_court_session(
 def recurrence_dates(data: RecurrenceIn) -> list[date]:
     """The dates of a recurring calendar; FormInvalid with a field message when they make no sense."""
     if data.weeks is None and data.end_date is None:
-        raise FormInvalid({"weeks": "Give a number of weeks or an end date."})
+        raise FormInvalid({"weeks": gettext("Give a number of weeks or an end date.")})
     if data.weeks is not None and data.end_date is not None:
-        raise FormInvalid({"end_date": "Give a number of weeks or an end date, not both."})
+        raise FormInvalid({"end_date": gettext("Give a number of weeks or an end date, not both.")})
     if data.end_date is not None and data.end_date < data.start_date:
-        raise FormInvalid({"end_date": "The end date is before the first date."})
+        raise FormInvalid({"end_date": gettext("The end date is before the first date.")})
     first = data.start_date + timedelta(days=(data.weekday - data.start_date.weekday()) % 7)
     if data.weeks is not None:
         return [first + timedelta(weeks=n) for n in range(data.weeks)]
@@ -279,13 +282,22 @@ def recurrence_dates(data: RecurrenceIn) -> list[date]:
     if first > data.end_date:
         raise FormInvalid(
             {
-                "end_date": f"There is no {WEEKDAYS[data.weekday]} between the first date and the end date."
+                "end_date": gettext(
+                    "There is no %(weekday)s between the first date and the end date.",
+                    weekday=i18n.weekday_name(data.weekday),
+                )
             }
         )
     count = (data.end_date - first).days // 7 + 1
     if count > MAX_OCCURRENCES:
         raise FormInvalid(
-            {"end_date": f"That makes {count} sittings; make at most {MAX_OCCURRENCES} at once."}
+            {
+                "end_date": gettext(
+                    "That makes %(count)s sittings; make at most %(num)s at once.",
+                    count=count,
+                    num=MAX_OCCURRENCES,
+                )
+            }
         )
     return [first + timedelta(weeks=n) for n in range(count)]
 
@@ -402,7 +414,9 @@ def find_or_create_court_session(
     start time. Flushes only. FormInvalid for an unknown calendar type, so analysis never meets
     a stray one."""
     if calendar_type not in CALENDAR_LABELS:
-        raise FormInvalid({"calendar_type": f"Unknown calendar type: {calendar_type}."})
+        raise FormInvalid(
+            {"calendar_type": gettext("Unknown calendar type: %(value)s.", value=calendar_type)}
+        )
     sitting_id = court_session_id_for(
         session=session,
         court=court,
@@ -454,7 +468,7 @@ def get_court_session(*, session: Session, court_session_id: int) -> SessionInfo
     """One sitting with its names; NotFound if missing."""
     row = session.exec(_session_info_query().where(CourtSession.id == court_session_id)).first()
     if row is None:
-        raise NotFound("There is no such court session.")
+        raise NotFound(gettext("There is no such court session."))
     return _info(*row)
 
 
@@ -713,7 +727,7 @@ def get_person(*, session: Session, user_id: int) -> User:
     """Someone who can be assigned; NotFound otherwise."""
     user = session.get(User, user_id)
     if user is None or user.role not in ASSIGNABLE_ROLES:
-        raise NotFound("There is no such volunteer.")
+        raise NotFound(gettext("There is no such volunteer."))
     return user
 
 
@@ -728,7 +742,7 @@ def get_assignment(*, session: Session, assignment_id: int) -> Assignment | None
 def _require_assignment(session: Session, assignment_id: int) -> Assignment:
     assignment = session.get(Assignment, assignment_id)
     if assignment is None:
-        raise NotFound("There is no such assignment.")
+        raise NotFound(gettext("There is no such assignment."))
     return assignment
 
 
@@ -756,12 +770,14 @@ def _check_people(session: Session, court_session_id: int, volunteer_ids: list[i
     }
     if len(usable) != len(set(volunteer_ids)):
         raise FormInvalid(
-            {"volunteer_ids": "Choose volunteers from the list (active accounts only)."}
+            {"volunteer_ids": gettext("Choose volunteers from the list (active accounts only).")}
         )
     taken = _active_on_session(session, court_session_id, list(usable))
     if taken:
         names = ", ".join(sorted(usable[i].display_name for i in taken))
-        raise FormInvalid({"volunteer_ids": f"Already assigned to this session: {names}."})
+        raise FormInvalid(
+            {"volunteer_ids": gettext("Already assigned to this session: %(names)s.", names=names)}
+        )
     people = [usable[i] for i in dict.fromkeys(volunteer_ids)]
     refusal = scheduling_service.conflict_refusal(
         session=session, court_session_id=court_session_id, people=people
@@ -787,7 +803,7 @@ def assign(
 ) -> list[Assignment]:
     """One assignment per chosen person; all or nothing."""
     if session.get(CourtSession, court_session_id) is None:
-        raise NotFound("There is no such court session.")
+        raise NotFound(gettext("There is no such court session."))
     _check_published(session, data.protocol_version_id)
     people = _check_people(session, court_session_id, data.volunteer_ids)
     created = [
@@ -807,18 +823,27 @@ def assign(
     return created
 
 
+_NOT_STARTED_ONLY = {
+    "cancel": N_(
+        "This assignment is %(status)s: only an assignment that has not started can be cancelled."
+    ),
+    "reassign": N_(
+        "This assignment is %(status)s: only an assignment that has not started can be reassigned."
+    ),
+}
+
+
 def _require_not_started(assignment: Assignment, action: str) -> None:
     if assignment.status != AssignmentStatus.assigned:
         raise AssignmentLocked(
-            f"This assignment is {STATUS_LABELS.get(assignment.status, assignment.status)}: "
-            f"only an assignment that has not started can be {action}."
+            gettext(_NOT_STARTED_ONLY[action], status=i18n.label(STATUS_LABELS, assignment.status))
         )
 
 
 def cancel_assignment(*, session: Session, assignment_id: int) -> Assignment:
     """Cancel an assignment that has not started; AssignmentLocked (409) otherwise."""
     assignment = _require_assignment(session, assignment_id)
-    _require_not_started(assignment, "cancelled")
+    _require_not_started(assignment, "cancel")
     assignment.status = AssignmentStatus.cancelled
     assignment.updated_at = utcnow()
     session.add(assignment)
@@ -833,11 +858,13 @@ def reassign(
     """Hand a not-started assignment to someone else: the old one is cancelled (so a copy
     already on the first volunteer's phone can no longer be started), a new one made."""
     assignment = _require_assignment(session, assignment_id)
-    _require_not_started(assignment, "reassigned")
+    _require_not_started(assignment, "reassign")
     if volunteer_id is None:
-        raise FormInvalid({"volunteer_id": "Choose who takes this assignment over."})
+        raise FormInvalid({"volunteer_id": gettext("Choose who takes this assignment over.")})
     if volunteer_id == assignment.volunteer_id:
-        raise FormInvalid({"volunteer_id": "Choose someone other than the current volunteer."})
+        raise FormInvalid(
+            {"volunteer_id": gettext("Choose someone other than the current volunteer.")}
+        )
     (person,) = _check_people(session, assignment.court_session_id, [volunteer_id])
     assignment.status = AssignmentStatus.cancelled
     assignment.updated_at = utcnow()

@@ -16,6 +16,7 @@ from app.auth.models import Role, User
 from app.bounds import INT32_MAX
 from app.db import SessionDep
 from app.deps import allow
+from app.i18n import gettext
 from app.json_input import JsonRefused, load_json
 from app.sessions import service as sessions_service
 from app.sync import service as sync_service
@@ -75,29 +76,31 @@ async def import_backup(
             else None
         )
         if chosen is None or chosen.role not in (Role.volunteer, Role.trainer):
-            errors["observer_id"] = "Choose whose observations these are."
+            errors["observer_id"] = gettext("Choose whose observations these are.")
         else:
             owner = chosen
     raw = await file.read(MAX_BACKUP_BYTES + 1) if file is not None else b""
     items: list[Any] = []
     if not raw:
-        errors["file"] = "Choose the backup file (courtwatch-backup-….json) to import."
+        errors["file"] = gettext("Choose the backup file (courtwatch-backup-….json) to import.")
     elif len(raw) > MAX_BACKUP_BYTES:
-        errors["file"] = "The file is larger than 20 MB; this is not a Courtwatch backup."
+        errors["file"] = gettext("The file is larger than 20 MB; this is not a Courtwatch backup.")
     else:
         try:
             data = load_json(raw)
         except JsonRefused as exc:
-            errors["file"] = f"This file is not a Courtwatch backup: it is {exc.reason}."
+            errors["file"] = gettext(
+                "This file is not a Courtwatch backup: it is %(reason)s.", reason=exc.reason
+            )
         else:
             if not isinstance(data, dict) or not isinstance(data.get("observations"), list):
-                errors["file"] = (
+                errors["file"] = gettext(
                     "This file is not a Courtwatch backup: it holds no list of observations."
                 )
             else:
                 items = data["observations"]
                 if not items:
-                    errors["file"] = "The backup holds no observations: nothing to import."
+                    errors["file"] = gettext("The backup holds no observations: nothing to import.")
     if errors:
         return _page(request, session, user, errors=errors, status_code=422, chosen=observer_id)
     results = sync_service.ingest_batch(session=session, user=owner, items=items)

@@ -21,6 +21,7 @@ from app.csrf import csrf_token
 from app.db import SessionDep, utcnow
 from app.deps import AnyUser, VolunteerUser
 from app.errors import DomainError, NotFound
+from app.i18n import gettext
 from app.json_input import JsonRefused, load_json
 from app.observations import service as observations_service
 from app.observations.models import ObservationStatus
@@ -266,7 +267,7 @@ def get_observation(
 ) -> dict[str, Any]:
     found = observations_service.get_observation(session=session, observation_id=observation_id)
     if found is None or (user.role not in STAFF_ROLES and found.observer_id != user.id):
-        raise NotFound("There is no observation of yours with this id.")
+        raise NotFound(gettext("There is no observation of yours with this id."))
     return observations_service.observation_document(
         session=session, observation_ids=[observation_id]
     )[0]
