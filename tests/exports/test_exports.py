@@ -227,3 +227,39 @@ def test_volunteers_and_trainers_cannot_import_or_make_sets(volunteer, trainer):
         assert client.get("/import").status_code == 403
         files = {"file": ("x.json", b"{}", "application/json")}
         assert client.post("/import", files=files).status_code == 403
+
+
+def test_json_export_gives_every_turn_in_order_as_the_phone_sent_it(db, volunteer, organizer):
+    """The turns are written by the database, one hearing at a time: each hearing's turns
+    come back whole and in their order, open turns with a null end, across many hearings."""
+    from tests.analysis.builders import hearing, send_observation
+    from tests.exports.builders import COURT, publish_v1
+
+    v1 = publish_v1(db)
+    roles = ["judge", "prosecutor", "defense"]
+    sent = []
+    for h in range(12):
+        turns = [(roles[(h + i) % 3], i * 1000, i * 1000 + 900) for i in range(35 + h)]
+        sent.append(turns)
+    sent[0].append(("judge", 99_000, None))  # still open when the hearing ended
+    send_observation(
+        volunteer[0],
+        protocol_version_id=v1.id,
+        court=COURT,
+        hearings=[hearing(turns, {}) for turns in sent],
+        status="draft",
+    )
+    client, _ = organizer
+    set_id = make_set(client, status="draft")
+    document = client.get(f"/sets/{set_id}/export.json").json()
+    (observation,) = document["observations"]
+    got = [
+        [(t["role"], t["start_ms"], t["end_ms"]) for t in h["turns"]]
+        for h in sorted(observation["hearings"], key=lambda h: h["position"])
+    ]
+    assert got == sent
+    assert all(
+        list(t) == ["role", "start_ms", "end_ms"]
+        for h in observation["hearings"]
+        for t in h["turns"]
+    )
