@@ -153,3 +153,37 @@ def test_dates_on_a_page_have_spanish_month_and_day_names(client_for, db):
     english = _signed_in(client_for, db, Role.trainer)
     preview = english.post("/sessions/recurring", data={**form, "action": "preview"})
     assert "Tue 01 Dec 2026" in preview.text and "Tue 05 Jan 2027" in preview.text
+
+
+def test_a_spanish_organizer_reads_the_flashes_and_errors_of_sets_and_imports_in_spanish(
+    client_for, db
+):
+    client = _signed_in(client_for, db, Role.organizer, "es")
+    created = client.post("/sets", data={"name": "Sentencias"})
+    assert created.status_code == 303
+    page = _flashes(client.get(created.headers["location"]).text)
+    assert "Se guardó el conjunto “Sentencias”." in page and "saved" not in page
+    set_id = created.headers["location"].rstrip("/").split("/")[-1]
+    deleted = client.post(f"/sets/{set_id}/delete")
+    page = _flashes(client.get(deleted.headers["location"]).text)
+    assert "Se eliminó el conjunto “Sentencias”. Sus observaciones no se modificaron." in page
+    empty = client.post("/import", files={"file": ("empty.json", b"  ", "application/json")})
+    assert empty.status_code == 422
+    page = html.unescape(empty.text)
+    assert "El archivo está vacío." in page
+    assert "El archivo tiene 1 problema; no se importó nada." in page
+    missing = client.get("/sets/999999")
+    assert missing.status_code == 404
+    assert "No hay ningún conjunto de observaciones con este id." in html.unescape(missing.text)
+
+
+def test_a_failed_export_kept_in_english_is_shown_in_the_readers_language():
+    from app.exports import jobs
+    from app.i18n import speaking
+
+    stored = jobs.INTERRUPTED % {"count": 3}
+    assert jobs.shown_error(stored) == stored
+    with speaking("es"):
+        assert jobs.shown_error(stored).startswith("La exportación se interrumpió 3 veces")
+        assert "(KeyError)" in jobs.shown_error(jobs.NOT_MADE % {"error": "KeyError"})
+        assert jobs.shown_error("Something else.") == "Something else."

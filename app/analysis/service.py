@@ -33,6 +33,7 @@ from app.analysis.scope import (
 )
 from app.analysis.speakers import BreakdownRow, WhoSpeaks, breakdown, who_speaks
 from app.analysis.trends import BeforeAfter, Trend, before_after, default_question, trend
+from app.i18n import N_, gettext
 from app.observations.filters import HearingFilter
 
 
@@ -64,7 +65,9 @@ class CompareOptions(BaseModel):
         except ValidationError as exc:
             for err in exc.errors():
                 name = str(err["loc"][0])
-                errors.setdefault(name, OPTION_MESSAGES.get(name, err["msg"]))
+                errors.setdefault(
+                    name, gettext(OPTION_MESSAGES[name]) if name in OPTION_MESSAGES else err["msg"]
+                )
                 values.pop(name, None)
         return cls.model_validate(values), errors
 
@@ -73,9 +76,9 @@ class CompareOptions(BaseModel):
 
 
 OPTION_MESSAGES = {
-    "by": "Choose judge, courtroom, calendar type or month.",
-    "trend_by": "Choose judge or courtroom.",
-    "on": "Give the date as YYYY-MM-DD.",
+    "by": N_("Choose judge, courtroom, calendar type or month."),
+    "trend_by": N_("Choose judge or courtroom."),
+    "on": N_("Give the date as YYYY-MM-DD."),
 }
 
 
@@ -199,8 +202,16 @@ def headlines(c: Comparison, worst: int = 3) -> list[Headline]:
         r = row.rate
         out.append(
             Headline(
-                f"“{row.label}”: absent in {r.count} of {r.n} hearings where the observer "
-                f"could tell ({_pct(r.value)}; 95 % interval {_pct(r.low)}–{_pct(r.high)}).",
+                gettext(
+                    "“%(label)s”: absent in %(count)s of %(n)s hearings where the observer "
+                    "could tell (%(pct)s; 95 %% interval %(low)s–%(high)s).",
+                    label=row.label,
+                    count=r.count,
+                    n=r.n,
+                    pct=_pct(r.value),
+                    low=_pct(r.low),
+                    high=_pct(r.high),
+                ),
                 r,
             )
         )
@@ -209,11 +220,29 @@ def headlines(c: Comparison, worst: int = 3) -> list[Headline]:
             continue
         _, label, n, _ = freq.values[0]
         r = rate(count=n, n=freq.answered, min_n=c.min_n)
-        level = "sittings" if freq.level == "session" else "hearings"
+        sentence = (
+            N_(
+                "%(question)s %(answer)s, in %(count)s of %(n)s sittings "
+                "(%(pct)s; 95 %% interval %(low)s–%(high)s)."
+            )
+            if freq.level == "session"
+            else N_(
+                "%(question)s %(answer)s, in %(count)s of %(n)s hearings "
+                "(%(pct)s; 95 %% interval %(low)s–%(high)s)."
+            )
+        )
         out.append(
             Headline(
-                f"{freq.label} {label}, in {n} of {freq.answered} {level} "
-                f"({_pct(r.value)}; 95 % interval {_pct(r.low)}–{_pct(r.high)}).",
+                gettext(
+                    sentence,
+                    question=freq.label,
+                    answer=label,
+                    count=n,
+                    n=freq.answered,
+                    pct=_pct(r.value),
+                    low=_pct(r.low),
+                    high=_pct(r.high),
+                ),
                 r,
             )
         )
@@ -231,9 +260,20 @@ def headlines(c: Comparison, worst: int = 3) -> list[Headline]:
             label = next(g.label for g in c.gaps_overall if g.key == key)
             out.append(
                 Headline(
-                    f"“{label}” differs between judges: absent in {_pct(high.value)} of "
-                    f"{high_name}'s hearings (95 % interval {_pct(high.low)}–{_pct(high.high)}), "
-                    f"{_pct(low.value)} of {low_name}'s ({_pct(low.low)}–{_pct(low.high)}).",
+                    gettext(
+                        "“%(label)s” differs between judges: absent in %(high)s of "
+                        "%(high_judge)s's hearings (95 %% interval %(high_low)s–%(high_high)s), "
+                        "%(low)s of %(low_judge)s's (%(low_low)s–%(low_high)s).",
+                        label=label,
+                        high=_pct(high.value),
+                        high_judge=high_name,
+                        high_low=_pct(high.low),
+                        high_high=_pct(high.high),
+                        low=_pct(low.value),
+                        low_judge=low_name,
+                        low_low=_pct(low.low),
+                        low_high=_pct(low.high),
+                    ),
                 )
             )
     return out

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.exports.service import ExportOptions, SetVersion
-from app.i18n import LANGUAGES, catalog
+from app.i18n import LANGUAGES, N_, catalog
 from app.protocols.definition import (
     BASE_LANGUAGE,
     TEXT_TYPES,
@@ -54,7 +54,7 @@ def neutralise_formulas(cells: list[Any]) -> list[Any]:
     return cells
 
 
-FORMULA_NOTE = (
+FORMULA_NOTE = N_(
     "Text cells that begin with =, +, -, @, a tab or a carriage return are written with a "
     "leading apostrophe (') so that spreadsheets show them as text and never run them as "
     "formulas; in the XLSX every text is a text cell and every number a number, no cell is "
@@ -105,18 +105,18 @@ def _fixed(file: str, specs: list[tuple[str, str, str]]) -> list[Column]:
 
 
 WHERE = [
-    ("session_date", "date", "Date of the court sitting"),
-    ("court", "text", "Court"),
-    ("courtroom", "text", "Courtroom"),
-    ("judge", "text", "Presiding judge (a public official)"),
-    ("calendar_type", "code", "Calendar type (sentencing, arraignment, …)"),
-    ("protocol", "text", "Protocol the observation was made with"),
-    ("protocol_version", "integer", "Version of that protocol"),
-    ("observer_ref", "code", "The observer, as a reference stable within this deployment"),
+    ("session_date", "date", N_("Date of the court sitting")),
+    ("court", "text", N_("Court")),
+    ("courtroom", "text", N_("Courtroom")),
+    ("judge", "text", N_("Presiding judge (a public official)")),
+    ("calendar_type", "code", N_("Calendar type (sentencing, arraignment, …)")),
+    ("protocol", "text", N_("Protocol the observation was made with")),
+    ("protocol_version", "integer", N_("Version of that protocol")),
+    ("observer_ref", "code", N_("The observer, as a reference stable within this deployment")),
 ]
 IDENTITY = [
-    ("observer_name", "text", "The observer's display name"),
-    ("observer_email", "text", "The observer's email"),
+    ("observer_name", "text", N_("The observer's display name")),
+    ("observer_email", "text", N_("The observer's email")),
 ]
 
 
@@ -130,56 +130,56 @@ def fixed_columns(file: str, options: ExportOptions) -> list[Column]:
                 (
                     "observation_id",
                     "uuid",
-                    "The observation (one volunteer's record of one sitting)",
+                    N_("The observation (one volunteer's record of one sitting)"),
                 ),
-                ("hearing_id", "uuid", "The hearing (one case heard)"),
-                ("position", "integer", "Order of the hearing within the sitting, from 0"),
-                ("case_reference", "text", "Docket number, when recorded (public record)"),
+                ("hearing_id", "uuid", N_("The hearing (one case heard)")),
+                ("position", "integer", N_("Order of the hearing within the sitting, from 0")),
+                ("case_reference", "text", N_("Docket number, when recorded (public record)")),
                 *WHERE,
                 *identity,
-                ("status", "code", "draft or submitted"),
-                ("started_at", "datetime", "Start, as the phone's clock reported it (UTC)"),
-                ("ended_at", "datetime", "End, as the phone's clock reported it (UTC)"),
-                ("turn_count", "integer", "Number of speaker turns logged"),
-                ("talk_ms", "integer", "Total talk time of closed turns, milliseconds"),
-                ("first_role", "code", "Role of the first speaker"),
-                ("last_role", "code", "Role of the last speaker"),
-                ("script", "text", "Speaking roles in order, repeats merged, joined by '>'"),
+                ("status", "code", N_("draft or submitted")),
+                ("started_at", "datetime", N_("Start, as the phone's clock reported it (UTC)")),
+                ("ended_at", "datetime", N_("End, as the phone's clock reported it (UTC)")),
+                ("turn_count", "integer", N_("Number of speaker turns logged")),
+                ("talk_ms", "integer", N_("Total talk time of closed turns, milliseconds")),
+                ("first_role", "code", N_("Role of the first speaker")),
+                ("last_role", "code", N_("Role of the last speaker")),
+                ("script", "text", N_("Speaking roles in order, repeats merged, joined by '>'")),
             ],
         )
     if file == "observations":
-        notes = [("notes", "long_text", "General notes of the observation")]
+        notes = [("notes", "long_text", N_("General notes of the observation"))]
         return _fixed(
             file,
             [
                 (
                     "observation_id",
                     "uuid",
-                    "The observation (one volunteer's record of one sitting)",
+                    N_("The observation (one volunteer's record of one sitting)"),
                 ),
                 *WHERE,
                 *identity,
-                ("start_time", "time", "Scheduled start of the sitting"),
-                ("status", "code", "draft or submitted"),
-                ("hearing_count", "integer", "Number of hearings recorded"),
+                ("start_time", "time", N_("Scheduled start of the sitting")),
+                ("status", "code", N_("draft or submitted")),
+                ("hearing_count", "integer", N_("Number of hearings recorded")),
                 (
                     "client_edited_at",
                     "datetime",
-                    "Last edit, as the phone's clock reported it (UTC)",
+                    N_("Last edit, as the phone's clock reported it (UTC)"),
                 ),
-                ("submitted_at", "datetime", "When the server received the submission (UTC)"),
-                ("revision", "integer", "The server's revision of this record"),
+                ("submitted_at", "datetime", N_("When the server received the submission (UTC)")),
+                ("revision", "integer", N_("The server's revision of this record")),
                 *(notes if options.free_text else []),
             ],
         )
     return _fixed(
         file,
         [
-            ("hearing_id", "uuid", "The hearing (see hearings.csv)"),
-            ("seq", "integer", "Order of the turn within the hearing, from 0"),
-            ("role", "code", "Who spoke (the protocol's timeline role key)"),
-            ("start_ms", "integer", "Start, milliseconds from the hearing's start"),
-            ("end_ms", "integer", "End, milliseconds from the hearing's start (blank if open)"),
+            ("hearing_id", "uuid", N_("The hearing (see hearings.csv)")),
+            ("seq", "integer", N_("Order of the turn within the hearing, from 0")),
+            ("role", "code", N_("Who spoke (the protocol's timeline role key)")),
+            ("start_ms", "integer", N_("Start, milliseconds from the hearing's start")),
+            ("end_ms", "integer", N_("End, milliseconds from the hearing's start (blank if open)")),
         ],
     )
 
@@ -375,8 +375,8 @@ class Layout:
         ]
         note = ["(all)", "(text cells)", FORMULA_NOTE, "note", "", "", "", "", "", "all"]
         note += [
-            FORMULA_NOTE if name == "label" else ""
-            for _ in self.languages
+            interface_text(FORMULA_NOTE, code) if name == "label" else ""
+            for code in self.languages
             for name in ("label", "choices")
         ]
         return [neutralise_formulas(row) for row in [*rows, note]]
@@ -398,6 +398,19 @@ def _choices(definition: ProtocolDefinition, q: Question) -> list[Any]:
     return definition.choices_for(q)
 
 
+def interface_text(message: str, code: str) -> str:
+    """One of the interface's own messages in language `code`: English when the catalog has
+    no translation of it (never blank)."""
+    return catalog(code).get(message) or message
+
+
+def _in_languages(columns: list[Column], languages: list[str]) -> list[Column]:
+    """Fixed columns with their labels in each language (the interface's translations)."""
+    for column in columns:
+        column.labels = {code: interface_text(column.label, code) for code in languages}
+    return columns
+
+
 def _interface_texts(message: str) -> dict[str, LabelText]:
     return {
         code: LabelText(label=catalog(code)[message])
@@ -407,11 +420,15 @@ def _interface_texts(message: str) -> dict[str, LabelText]:
 
 
 def layout(versions: list[SetVersion], options: ExportOptions) -> Layout:
+    languages = set_languages(versions)
+
+    def fixed(file: str) -> list[Column]:
+        return _in_languages(fixed_columns(file, options), languages)
+
     return Layout(
-        languages=set_languages(versions),
-        hearings=fixed_columns("hearings", options)
-        + question_columns("hearings", "hearing", versions, options),
-        observations=fixed_columns("observations", options)
+        languages=languages,
+        hearings=fixed("hearings") + question_columns("hearings", "hearing", versions, options),
+        observations=fixed("observations")
         + question_columns("observations", "session", versions, options),
-        turns=fixed_columns("turns", options),
+        turns=fixed("turns"),
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -42,6 +43,7 @@ from app.exports.progress import reporting
 from app.exports.service import ExportOptions, count_set
 from app.exports.tabular import export_context
 from app.exports.xlsx_export import export_xlsx
+from app.i18n import N_, format_number, gettext
 from app.observations.filters import HearingFilter, hearing_ids
 from app.observations.models import Turn
 
@@ -94,10 +96,47 @@ def check_streamable(*, session: Session, f: HearingFilter, settings: Settings) 
     hearings = count_set(session=session, f=f).hearings
     if hearings > settings.export_stream_max_hearings:
         raise ExportTooLarge(
-            f"This set has {hearings:,} hearings: exports of more than "
-            f"{settings.export_stream_max_hearings:,} are made in the background. "
-            "Prepare the export from the set's page and download it there when it is ready."
+            gettext(
+                "This set has %(count)s hearings: exports of more than %(num)s are made in the "
+                "background. Prepare the export from the set's page and download it there when "
+                "it is ready.",
+                count=format_number(hearings),
+                num=format_number(settings.export_stream_max_hearings),
+            )
         )
+
+
+# A failed job's message is kept in English (the worker serves no reader); shown_error gives
+# it in the reader's language.
+INTERRUPTED = N_(
+    "The export was interrupted %(count)s times (the server stopped while making it) and was "
+    "given up. Prepare it again."
+)
+NOT_MADE = N_(
+    "The export could not be made (%(error)s). Prepare it again; if it fails again, tell your "
+    "administrator."
+)
+
+
+def _stored_pattern(message: str) -> re.Pattern[str]:
+    parts = re.split(r"%\((\w+)\)s", message)  # text, name, text, name, …, text
+    return re.compile(
+        "^"
+        + "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+        + "$"
+    )
+
+
+_STORED_ERRORS = [(message, _stored_pattern(message)) for message in (INTERRUPTED, NOT_MADE)]
+
+
+def shown_error(error: str) -> str:
+    """A failed job's stored (English) message in the reader's language."""
+    for message, pattern in _STORED_ERRORS:
+        match = pattern.match(error)
+        if match:
+            return gettext(message, **match.groupdict())
+    return gettext(error)
 
 
 class JobLost(Exception):
@@ -127,8 +166,8 @@ def request_export(
     """Queue an export of the set as it is filtered now; JobInvalid for an unknown format."""
     if format not in FORMATS:
         raise JobInvalid(
-            "Choose an export format.",
-            errors=[{"loc": "format", "msg": "Choose CSV, XLSX or JSON."}],
+            gettext("Choose an export format."),
+            errors=[{"loc": "format", "msg": gettext("Choose CSV, XLSX or JSON.")}],
         )
     job = ExportJob(
         set_id=observation_set.id,
@@ -152,7 +191,7 @@ def get_job(*, session: Session, job_id: int, user: User) -> ExportJob:
     exists)."""
     job = session.get(ExportJob, job_id)
     if job is None or not may_see(job, user):
-        raise NotFound("There is no export with this id that you may see.")
+        raise NotFound(gettext("There is no export with this id that you may see."))
     return job
 
 
@@ -169,12 +208,12 @@ def list_jobs(*, session: Session, user: User, set_id: int | None = None) -> lis
 def download_path(*, job: ExportJob) -> Path:
     """The finished file; JobNotReady while it is being made, JobGone once deleted or failed."""
     if job.state in (ExportJobState.queued, ExportJobState.running):
-        raise JobNotReady("This export is not ready yet.")
+        raise JobNotReady(gettext("This export is not ready yet."))
     if job.state == ExportJobState.failed:
-        raise JobGone(job.error or "This export failed.")
+        raise JobGone(shown_error(job.error) if job.error else gettext("This export failed."))
     path = Path(job.file_path or "")
     if job.state == ExportJobState.expired or not job.file_path or not path.is_file():
-        raise JobGone("This export's file has been deleted; prepare the export again.")
+        raise JobGone(gettext("This export's file has been deleted; prepare the export again."))
     return path
 
 
@@ -222,10 +261,7 @@ def claim_next_job(*, engine: Engine, settings: Settings, worker: str) -> int | 
                     .values(
                         state=ExportJobState.failed,
                         finished_at=now,
-                        error=(
-                            f"The export was interrupted {job.attempts} times (the server "
-                            "stopped while making it) and was given up. Prepare it again."
-                        ),
+                        error=INTERRUPTED % {"count": job.attempts},
                     )
                 )
                 session.commit()
@@ -372,8 +408,7 @@ def run_job(*, engine: Engine, settings: Settings, job_id: int, worker: str) -> 
                 progress.write(
                     state=ExportJobState.failed,
                     finished_at=utcnow(),
-                    error=f"The export could not be made ({type(exc).__name__}). Prepare it "
-                    "again; if it fails again, tell your administrator.",
+                    error=NOT_MADE % {"error": type(exc).__name__},
                 )
 
 

@@ -12,6 +12,7 @@ from app.deps import OrganizerUser
 from app.exports import jobs
 from app.exports import service as exports_service
 from app.exports.models import ExportJobState
+from app.i18n import gettext
 from app.templating import flash, is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -52,7 +53,11 @@ async def request_job(
 def job_page(request: Request, job_id: RowId, session: SessionDep, user: OrganizerUser) -> Response:
     job = jobs.get_job(session=session, job_id=job_id, user=user)
     template = "exports/_job.html" if is_htmx(request) else "exports/job.html"
-    return render(request, template, {"job": job, "formats": jobs.FORMATS})
+    return render(
+        request,
+        template,
+        {"job": job, "formats": jobs.FORMATS, "shown_error": jobs.shown_error},
+    )
 
 
 @router.get("/exports/{job_id}/download", name="exports:job_download")
@@ -61,7 +66,7 @@ def job_download(
 ) -> Response:
     job = jobs.get_job(session=session, job_id=job_id, user=user)
     if job.state in (ExportJobState.queued, ExportJobState.running):
-        flash(request, "This export is not ready yet.", "info")
+        flash(request, gettext("This export is not ready yet."), "info")
         return RedirectResponse(str(request.url_for("exports:job", job_id=job_id)), 303)
     path = jobs.download_path(job=job)
     record_audit(

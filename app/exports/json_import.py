@@ -48,6 +48,7 @@ from app.exports.service import (
     pseudonym,
     versions_in,
 )
+from app.i18n import N_, format_day, gettext, ngettext
 from app.json_input import JsonRefused, load_json
 from app.observations import service as observations_service
 from app.observations import store
@@ -76,6 +77,8 @@ IMPORTED_SUFFIX = " (imported)"
 NOT_CONTENT = frozenset({"observer", "revision", "revision_count", "received_at"})
 
 Outcome = Literal["create", "update", "unchanged", "conflict"]
+# An observation's status as a plan's reason says it.
+STATUS_WORDS = {ObservationStatus.draft: N_("draft"), ObservationStatus.submitted: N_("submitted")}
 
 
 class ImportRejected(DomainError):
@@ -86,9 +89,23 @@ def _reject(errors: list[dict[str, str]], message: str | None = None) -> ImportR
     shown = errors[:MAX_ERRORS]
     more = len(errors) - len(shown)
     if more:
-        shown.append({"loc": "", "msg": f"… and {more} more problems."})
+        shown.append(
+            {
+                "loc": "",
+                "msg": ngettext("… and %(num)s more problem.", "… and %(num)s more problems.", more)
+                % {"num": more},
+            }
+        )
+    count = len(errors)
     return ImportRejected(
-        message or f"The file has {len(errors)} problem(s); nothing was imported.", errors=shown
+        message
+        or ngettext(
+            "The file has %(num)s problem; nothing was imported.",
+            "The file has %(num)s problems; nothing was imported.",
+            count,
+        )
+        % {"num": count},
+        errors=shown,
     )
 
 
@@ -96,10 +113,17 @@ def parse_document(raw: bytes) -> ExportDocument:
     """The document, or ImportRejected listing what is wrong with it."""
     if len(raw) > MAX_IMPORT_BYTES:
         raise _reject(
-            [{"loc": "file", "msg": f"The file is larger than {MAX_IMPORT_BYTES // 2**20} MB."}]
+            [
+                {
+                    "loc": "file",
+                    "msg": gettext(
+                        "The file is larger than %(size)s MB.", size=MAX_IMPORT_BYTES // 2**20
+                    ),
+                }
+            ]
         )
     if not raw.strip():
-        raise _reject([{"loc": "file", "msg": "The file is empty."}])
+        raise _reject([{"loc": "file", "msg": gettext("The file is empty.")}])
     try:
         data = load_json(raw)
     except JsonRefused as exc:
@@ -109,8 +133,10 @@ def parse_document(raw: bytes) -> ExportDocument:
             [
                 {
                     "loc": "format",
-                    "msg": "This is not a Courtwatch observations export "
-                    '(expected "format": "courtwatch-observations").',
+                    "msg": gettext(
+                        "This is not a Courtwatch observations export "
+                        '(expected "format": "courtwatch-observations").'
+                    ),
                 }
             ]
         )
@@ -134,7 +160,12 @@ def _check(
         key = (p.name, p.version)
         if key in definitions:
             errors.append(
-                {"loc": f"protocols[{i}]", "msg": f"“{p.name}” v{p.version} is listed twice."}
+                {
+                    "loc": f"protocols[{i}]",
+                    "msg": gettext(
+                        "“%(name)s” v%(version)s is listed twice.", name=p.name, version=p.version
+                    ),
+                }
             )
             continue
         try:
@@ -146,24 +177,35 @@ def _check(
             )
     refs = {o.ref for o in doc.observers}
     if len(refs) != len(doc.observers):
-        errors.append({"loc": "observers", "msg": "An observer reference is listed twice."})
+        errors.append(
+            {"loc": "observers", "msg": gettext("An observer reference is listed twice.")}
+        )
     seen_obs: set[uuid.UUID] = set()
     hearing_owner: dict[uuid.UUID, uuid.UUID] = {}
     for i, o in enumerate(doc.observations):
         where = f"observations[{i}]"
         if o.id in seen_obs:
-            errors.append({"loc": f"{where}.id", "msg": "This observation id is listed twice."})
+            errors.append(
+                {"loc": f"{where}.id", "msg": gettext("This observation id is listed twice.")}
+            )
         seen_obs.add(o.id)
         if o.observer not in refs:
             errors.append(
-                {"loc": f"{where}.observer", "msg": f"No observer “{o.observer}” in observers."}
+                {
+                    "loc": f"{where}.observer",
+                    "msg": gettext("No observer “%(ref)s” in observers.", ref=o.observer),
+                }
             )
         definition = definitions.get((o.protocol.name, o.protocol.version))
         if definition is None:
             errors.append(
                 {
                     "loc": f"{where}.protocol",
-                    "msg": f"No protocol “{o.protocol.name}” v{o.protocol.version} in protocols.",
+                    "msg": gettext(
+                        "No protocol “%(name)s” v%(version)s in protocols.",
+                        name=o.protocol.name,
+                        version=o.protocol.version,
+                    ),
                 }
             )
             continue
@@ -173,11 +215,16 @@ def _check(
         for j, h in enumerate(o.hearings):
             hwhere = f"{where}.hearings[{j}]"
             if h.id in hearing_owner:
-                errors.append({"loc": f"{hwhere}.id", "msg": "This hearing id is listed twice."})
+                errors.append(
+                    {"loc": f"{hwhere}.id", "msg": gettext("This hearing id is listed twice.")}
+                )
             hearing_owner[h.id] = o.id
             if h.position in positions:
                 errors.append(
-                    {"loc": f"{hwhere}.position", "msg": "Two hearings share this position."}
+                    {
+                        "loc": f"{hwhere}.position",
+                        "msg": gettext("Two hearings share this position."),
+                    }
                 )
             positions.add(h.position)
             for e in validate_answers(
@@ -198,7 +245,9 @@ def _check(
                 errors.append(
                     {
                         "loc": f"observations[{index[hearing_owner[hid]]}].hearings",
-                        "msg": f"Hearing {hid} already belongs to another observation here.",
+                        "msg": gettext(
+                            "Hearing %(id)s already belongs to another observation here.", id=hid
+                        ),
                     }
                 )
     return definitions, errors
@@ -362,7 +411,11 @@ def _plan_protocol(session: Session, p: ProtocolEntry) -> ProtocolPlan:
         [
             {
                 "loc": "protocols",
-                "msg": f"“{p.name}” v{p.version} exists here twice with other definitions.",
+                "msg": gettext(
+                    "“%(name)s” v%(version)s exists here twice with other definitions.",
+                    name=p.name,
+                    version=p.version,
+                ),
             }
         ]
     )
@@ -413,11 +466,11 @@ def _plan_entry(
     existing = session.get(Observation, entry.id)
     plan = EntryPlan(index=i, entry=entry, digest=digest, outcome="create", reason="")
     if existing is None:
-        plan.reason = "New here."
+        plan.reason = gettext("New here.")
         return plan
     plan.existing = existing
     if current.get(existing.id) == digest:
-        plan.outcome, plan.reason = "unchanged", "Already here: the same content."
+        plan.outcome, plan.reason = "unchanged", gettext("Already here: the same content.")
         return plan
     kept = session.exec(
         select(ObservationRevision.revision).where(
@@ -427,38 +480,51 @@ def _plan_entry(
     ).first()
     if kept is not None:
         plan.outcome = "unchanged"
-        plan.reason = (
-            f"Already here as revision {kept}, kept beside the current copy "
-            f"(revision {existing.current_revision}); nothing new to store."
+        plan.reason = gettext(
+            "Already here as revision %(revision)s, kept beside the current copy "
+            "(revision %(current)s); nothing new to store.",
+            revision=kept,
+            current=existing.current_revision,
         )
         return plan
-    keep_as = f"the file's copy is kept as revision {existing.revision_count + 1} (imported)"
+    keep_as = existing.revision_count + 1  # the revision the file's copy is kept as
     if existing.status == ObservationStatus.submitted:
         when = existing.submitted_at or existing.client_edited_at
         plan.outcome = "conflict"
-        plan.reason = f"Submitted here on {when:%Y-%m-%d} and final: {keep_as}, not made current."
+        plan.reason = gettext(
+            "Submitted here on %(date)s and final: the file's copy is kept as revision "
+            "%(revision)s (imported), not made current.",
+            date=format_day(when),
+            revision=keep_as,
+        )
         return plan
     revision = _current_revision(session, existing)
     if revision is None or revision.source != RevisionSource.import_:
         plan.outcome = "conflict"
-        plan.reason = (
-            "A draft its observer is still working on here: "
-            f"{keep_as}; the observer's draft stays current."
+        plan.reason = gettext(
+            "A draft its observer is still working on here: the file's copy is kept as "
+            "revision %(revision)s (imported); the observer's draft stays current.",
+            revision=keep_as,
         )
         return plan
     # The current copy came from an earlier import: a later revision of it at its source wins.
     source_revision = int((revision.payload or {}).get("revision") or 0)
     if entry.status == ObservationStatus.submitted or entry.revision > source_revision:
         plan.outcome = "update"
-        plan.reason = (
-            f"A later revision ({entry.revision}, {entry.status}) of the imported copy here "
-            f"(revision {source_revision} at its source)."
+        plan.reason = gettext(
+            "A later revision (%(revision)s, %(status)s) of the imported copy here "
+            "(revision %(source)s at its source).",
+            revision=entry.revision,
+            status=gettext(STATUS_WORDS.get(entry.status, entry.status)),
+            source=source_revision,
         )
         return plan
     plan.outcome = "conflict"
-    plan.reason = (
-        f"Another copy of revision {entry.revision} at its source than the one imported "
-        f"here: {keep_as}, not made current."
+    plan.reason = gettext(
+        "Another copy of revision %(revision)s at its source than the one imported here: the "
+        "file's copy is kept as revision %(kept)s (imported), not made current.",
+        revision=entry.revision,
+        kept=keep_as,
     )
     return plan
 
@@ -729,7 +795,10 @@ def held_upload(*, session: Session, token: str, user_id: int, sha256: str) -> P
     pending = session.exec(
         select(PendingImport).where(PendingImport.token == token[:64]).with_for_update()
     ).first()
-    gone = "This preview is no longer open (confirmed already, expired or not yours): upload the file again."
+    gone = gettext(
+        "This preview is no longer open (confirmed already, expired or not yours): upload the "
+        "file again."
+    )
     if (
         pending is None
         or pending.user_id != user_id
@@ -741,7 +810,7 @@ def held_upload(*, session: Session, token: str, user_id: int, sha256: str) -> P
         hmac.compare_digest(pending.sha256, sha256)
         and hmac.compare_digest(hashlib.sha256(pending.content).hexdigest(), pending.sha256)
     ):
-        raise PreviewGone("The file confirmed is not the file previewed: upload it again.")
+        raise PreviewGone(gettext("The file confirmed is not the file previewed: upload it again."))
     return pending
 
 
@@ -755,4 +824,4 @@ def claim_upload(*, session: Session, pending: PendingImport) -> None:
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise PreviewGone("This file was confirmed already.")
+        raise PreviewGone(gettext("This file was confirmed already."))

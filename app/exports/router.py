@@ -27,7 +27,9 @@ from app.exports.json_export import export_json
 from app.exports.models import ObservationSet, PendingImport
 from app.exports.tabular import export_context
 from app.exports.xlsx_export import export_xlsx
+from app.i18n import N_, gettext, label
 from app.observations.filters import HearingFilter
+from app.sessions.schemas import CALENDAR_LABELS
 from app.templating import flash, render
 
 router = APIRouter(include_in_schema=False)
@@ -120,8 +122,23 @@ async def create_set(request: Request, session: SessionDep, user: OrganizerUser)
     except exports_service.SetInvalid as exc:
         field_errors = {e["loc"]: e["msg"] for e in exc.errors}
         return _sets_page(request, session, values, field_errors, status_code=422)
-    flash(request, f"Set “{created.name}” saved.", "success")
+    flash(request, gettext("Set “%(name)s” saved.", name=created.name), "success")
     return RedirectResponse(str(request.url_for("exports:set", set_id=created.id)), status_code=303)
+
+
+FILTER_LABELS = {
+    "date_from": N_("From"),
+    "date_to": N_("To"),
+    "court_id": N_("Court"),
+    "courtroom": N_("Courtroom"),
+    "judge_id": N_("Judge"),
+    "calendar_type": N_("Calendar"),
+    "protocol_id": N_("Protocol"),
+    "protocol_version_id": N_("Protocol version"),
+    "observer_id": N_("Observer"),
+    "status": N_("Status"),
+}
+STATUS_NAMES = {"submitted": N_("Submitted"), "draft": N_("Draft")}
 
 
 def _set_page(
@@ -135,23 +152,16 @@ def _set_page(
 ) -> Response:
     f = exports_service.set_filter(observation_set)
     choices = filter_choices(session)  # type: ignore[arg-type]
-    labels = {
-        "date_from": "From",
-        "date_to": "To",
-        "court_id": "Court",
-        "courtroom": "Courtroom",
-        "judge_id": "Judge",
-        "calendar_type": "Calendar",
-        "protocol_id": "Protocol",
-        "protocol_version_id": "Protocol version",
-        "observer_id": "Observer",
-        "status": "Status",
-    }
     counts = exports_service.count_set(session=session, f=f)
     summary = []
     for key, value in f.to_params().items():
-        named = dict(choices.get(key, [])).get(value, value)
-        summary.append((labels.get(key, key), named))
+        if key == "calendar_type":
+            named = label(CALENDAR_LABELS, value)
+        elif key == "status":
+            named = label(STATUS_NAMES, value)
+        else:
+            named = dict(choices.get(key, [])).get(value, value)
+        summary.append((gettext(FILTER_LABELS[key]) if key in FILTER_LABELS else key, named))
     return render(
         request,
         "exports/set.html",
@@ -205,7 +215,7 @@ def update_set(
             errors={e["loc"]: e["msg"] for e in exc.errors},
             status_code=422,
         )
-    flash(request, "Set saved.", "success")
+    flash(request, gettext("Set saved."), "success")
     return RedirectResponse(str(request.url_for("exports:set", set_id=set_id)), status_code=303)
 
 
@@ -216,7 +226,11 @@ def delete_set(
     observation_set = exports_service.get_set(session=session, set_id=set_id)
     name = observation_set.name
     exports_service.delete_set(session=session, observation_set=observation_set)
-    flash(request, f"Set “{name}” deleted. Its observations are untouched.", "success")
+    flash(
+        request,
+        gettext("Set “%(name)s” deleted. Its observations are untouched.", name=name),
+        "success",
+    )
     return RedirectResponse(str(request.url_for("exports:sets")), status_code=303)
 
 
@@ -355,7 +369,7 @@ def import_upload(
     if file is None or not file.filename:
         return _import_page(
             request,
-            errors=[{"loc": "file", "msg": "Choose a JSON export file to import."}],
+            errors=[{"loc": "file", "msg": gettext("Choose a JSON export file to import.")}],
             status_code=422,
         )
     raw = file.file.read(json_import.MAX_IMPORT_BYTES + 1)
@@ -414,7 +428,7 @@ async def import_confirm(request: Request, session: SessionDep, user: OrganizerU
             return _import_page(
                 request,
                 errors=[{"loc": "", "msg": exc.message}],
-                message="Nothing was stored.",
+                message=gettext("Nothing was stored."),
                 status_code=status,
             )
         return _import_page(request, errors=exc.errors, message=exc.message, status_code=status)

@@ -18,6 +18,7 @@ from app.db import utcnow
 from app.errors import DomainError, NotFound
 from app.exports.models import ObservationSet
 from app.forms import field_errors
+from app.i18n import gettext
 from app.observations.filters import HearingFilter, hearing_ids, observation_ids
 from app.observations.models import Observation
 from app.protocols.definition import ProtocolDefinition, parse_definition
@@ -75,7 +76,7 @@ def list_sets(*, session: Session) -> list[ObservationSet]:
 def get_set(*, session: Session, set_id: int) -> ObservationSet:
     found = session.get(ObservationSet, set_id)
     if found is None:
-        raise NotFound("There is no observation set with this id.")
+        raise NotFound(gettext("There is no observation set with this id."))
     return found
 
 
@@ -90,7 +91,7 @@ def _set_in(name: str, description: str) -> SetIn:
         return SetIn(name=name, description=description)
     except ValidationError as exc:
         raise SetInvalid(
-            "The set could not be saved.",
+            gettext("The set could not be saved."),
             errors=[{"loc": k, "msg": v} for k, v in field_errors(exc).items()],
         ) from None
 

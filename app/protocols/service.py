@@ -469,7 +469,8 @@ def import_xlsform(
         found = xlsform.from_xlsform(raw)
     except xlsform.XLSFormRejected as exc:
         raise DefinitionRejected(
-            exc.problems, "The workbook has rows Courtwatch cannot hold; nothing was stored."
+            exc.problems,
+            gettext("The workbook has rows Courtwatch cannot hold; nothing was stored."),
         ) from None
     document = {
         "format": EXPORT_FORMAT,

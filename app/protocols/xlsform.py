@@ -34,6 +34,7 @@ from typing import Any
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
+from app.i18n import N_, gettext
 from app.protocols.definition import (
     BASE_LANGUAGE,
     SLUG_PATTERN,
@@ -101,42 +102,46 @@ METADATA_TYPES = frozenset(
     }
 )
 REFUSED_TYPES = {
-    "begin repeat": "Repeats cannot be held: Courtwatch repeats hearings itself; make the "
-    "questions of one hearing a group instead.",
-    "end repeat": "Repeats cannot be held (see the begin repeat row).",
-    "calculate": "Calculations cannot be held: Courtwatch stores what the observer recorded.",
-    "hidden": "Hidden fields cannot be held.",
-    "date": "Dates cannot be held: the sitting's date is known from the assignment.",
-    "datetime": "Date-times cannot be held: use a time question.",
-    "geopoint": "Locations cannot be held.",
-    "geotrace": "Locations cannot be held.",
-    "geoshape": "Locations cannot be held.",
-    "image": "Photos cannot be held (and must not be taken in court).",
-    "audio": "Recordings cannot be held (and must not be made in court).",
-    "background-audio": "Recordings cannot be held (and must not be made in court).",
-    "video": "Recordings cannot be held (and must not be made in court).",
-    "file": "Files cannot be held.",
-    "barcode": "Barcodes cannot be held.",
-    "acknowledge": "Acknowledgements cannot be held: use a yes/no question.",
-    "range": "Ranges cannot be held: use an integer or decimal question.",
-    "rank": "Rankings cannot be held.",
-    "trigger": "Triggers cannot be held.",
-    "xml-external": "External data cannot be held.",
-    "csv-external": "External data cannot be held.",
-    "select_one_from_file": "Choice lists from a file cannot be held: put the choices in the "
-    "choices sheet.",
-    "select_multiple_from_file": "Choice lists from a file cannot be held: put the choices "
-    "in the choices sheet.",
+    "begin repeat": N_(
+        "Repeats cannot be held: Courtwatch repeats hearings itself; make the "
+        "questions of one hearing a group instead."
+    ),
+    "end repeat": N_("Repeats cannot be held (see the begin repeat row)."),
+    "calculate": N_("Calculations cannot be held: Courtwatch stores what the observer recorded."),
+    "hidden": N_("Hidden fields cannot be held."),
+    "date": N_("Dates cannot be held: the sitting's date is known from the assignment."),
+    "datetime": N_("Date-times cannot be held: use a time question."),
+    "geopoint": N_("Locations cannot be held."),
+    "geotrace": N_("Locations cannot be held."),
+    "geoshape": N_("Locations cannot be held."),
+    "image": N_("Photos cannot be held (and must not be taken in court)."),
+    "audio": N_("Recordings cannot be held (and must not be made in court)."),
+    "background-audio": N_("Recordings cannot be held (and must not be made in court)."),
+    "video": N_("Recordings cannot be held (and must not be made in court)."),
+    "file": N_("Files cannot be held."),
+    "barcode": N_("Barcodes cannot be held."),
+    "acknowledge": N_("Acknowledgements cannot be held: use a yes/no question."),
+    "range": N_("Ranges cannot be held: use an integer or decimal question."),
+    "rank": N_("Rankings cannot be held."),
+    "trigger": N_("Triggers cannot be held."),
+    "xml-external": N_("External data cannot be held."),
+    "csv-external": N_("External data cannot be held."),
+    "select_one_from_file": N_(
+        "Choice lists from a file cannot be held: put the choices in the choices sheet."
+    ),
+    "select_multiple_from_file": N_(
+        "Choice lists from a file cannot be held: put the choices in the choices sheet."
+    ),
 }
 # Columns whose content Courtwatch cannot hold when a row fills them in.
 REFUSED_COLUMNS = {
-    "choice_filter": "Choice filters cannot be held.",
-    "calculation": "Calculations cannot be held.",
-    "repeat_count": "Repeats cannot be held.",
-    "default": "Default answers cannot be held: the observer records every answer.",
-    "read_only": "Read-only questions cannot be held.",
-    "trigger": "Triggers cannot be held.",
-    "choice_filter::": "Choice filters cannot be held.",
+    "choice_filter": N_("Choice filters cannot be held."),
+    "calculation": N_("Calculations cannot be held."),
+    "repeat_count": N_("Repeats cannot be held."),
+    "default": N_("Default answers cannot be held: the observer records every answer."),
+    "read_only": N_("Read-only questions cannot be held."),
+    "trigger": N_("Triggers cannot be held."),
+    "choice_filter::": N_("Choice filters cannot be held."),
 }
 SKIPPED_COLUMNS = frozenset({"constraint_message", "required_message", "media::image"})
 
@@ -437,10 +442,19 @@ def from_xlsform(raw: bytes) -> XLSFormImport:
         book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
     except (InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise XLSFormRejected(
-            [FieldError("file", f"Not an XLSForm workbook (.xlsx): {exc.__class__.__name__}.")]
+            [
+                FieldError(
+                    "file",
+                    gettext(
+                        "Not an XLSForm workbook (.xlsx): %(error)s.", error=exc.__class__.__name__
+                    ),
+                )
+            ]
         ) from None
     except Exception:  # zipfile.BadZipFile and friends: not a workbook at all
-        raise XLSFormRejected([FieldError("file", "Not an XLSForm workbook (.xlsx).")]) from None
+        raise XLSFormRejected(
+            [FieldError("file", gettext("Not an XLSForm workbook (.xlsx)."))]
+        ) from None
     try:
         return _from_book(book)
     finally:
@@ -452,7 +466,9 @@ def _from_book(book: Any) -> XLSFormImport:
     notes: list[str] = []
     survey = _read_sheet(book, "survey")
     if survey is None or not survey.rows:
-        raise XLSFormRejected([FieldError("survey", "The workbook has no survey sheet with rows.")])
+        raise XLSFormRejected(
+            [FieldError("survey", gettext("The workbook has no survey sheet with rows."))]
+        )
     choice_sheet = _read_sheet(book, "choices")
     settings_sheet = _read_sheet(book, "settings")
     settings = settings_sheet.rows[0][1] if settings_sheet and settings_sheet.rows else {}
@@ -479,13 +495,13 @@ def _from_book(book: Any) -> XLSFormImport:
     for number, line in choice_sheet.rows if choice_sheet else []:
         list_name = line.get("list_name") or line.get("list name") or ""
         name = line.get("name", "")
-        where = f"choices row {number}"
+        where = _row("choices", number)
         if not list_name or not name:
-            problems.append(FieldError(where, "A choice needs a list_name and a name."))
+            problems.append(FieldError(where, gettext("A choice needs a list_name and a name.")))
             continue
         for column in line:
             if column.startswith("image") or column.startswith("media::"):
-                notes.append(f"{where}: the choice's picture is not kept.")
+                notes.append(gettext("%(place)s: the choice's picture is not kept.", place=where))
         label, others = split(_texts(line, "label", choice_sheet.header if choice_sheet else []))
         choice: dict[str, Any] = {"value": _key(name), "label": label or name}
         if others:
@@ -502,7 +518,7 @@ def _from_book(book: Any) -> XLSFormImport:
     loose: dict[str, Any] | None = None  # the section for questions outside any group
     names: dict[str, str] = {}  # XLSForm name → Courtwatch key, for relevant expressions
     kinds: dict[str, str] = {}  # key → Courtwatch type
-    title = settings.get("form_title") or settings.get("form_id") or "Imported protocol"
+    title = settings.get("form_title") or settings.get("form_id") or gettext("Imported protocol")
 
     def current_section() -> dict[str, Any]:
         nonlocal loose
@@ -514,13 +530,13 @@ def _from_book(book: Any) -> XLSFormImport:
         return loose
 
     for number, line in survey.rows:
-        where = f"survey row {number}"
+        where = _row("survey", number)
         raw_type = re.sub(r"\s+", " ", line.get("type", "")).strip()
         lowered = raw_type.lower()
         name = line.get("name", "")
         if not raw_type:
             if name:
-                problems.append(FieldError(where, f"“{name}” has no type."))
+                problems.append(FieldError(where, gettext("“%(name)s” has no type.", name=name)))
             continue
         head, _, rest = lowered.partition(" ")
         if lowered in ("begin group", "begin_group"):
@@ -530,7 +546,12 @@ def _from_book(book: Any) -> XLSFormImport:
             level = line.get("courtwatch_level", "hearing").lower()
             if level not in ("hearing", "session"):
                 problems.append(
-                    FieldError(where, f"courtwatch_level “{level}”: write hearing or session.")
+                    FieldError(
+                        where,
+                        gettext(
+                            "courtwatch_level “%(level)s”: write hearing or session.", level=level
+                        ),
+                    )
                 )
                 level = "hearing"
             section: dict[str, Any] = {
@@ -549,23 +570,32 @@ def _from_book(book: Any) -> XLSFormImport:
             continue
         if lowered in ("end group", "end_group"):
             if not stack:
-                problems.append(FieldError(where, "An end group without a begin group."))
+                problems.append(FieldError(where, gettext("An end group without a begin group.")))
             else:
                 stack.pop()
             continue
         if lowered in REFUSED_TYPES or head in REFUSED_TYPES:
             problems.append(
-                FieldError(where, REFUSED_TYPES.get(lowered, REFUSED_TYPES.get(head, "")))
+                FieldError(where, gettext(REFUSED_TYPES.get(lowered, REFUSED_TYPES.get(head, ""))))
             )
             continue
         if lowered in METADATA_TYPES:
-            notes.append(f"{where}: “{name or lowered}” ({lowered}) is device metadata, not kept.")
+            notes.append(
+                gettext(
+                    "%(place)s: “%(name)s” (%(type)s) is device metadata, not kept.",
+                    place=where,
+                    name=name or lowered,
+                    type=lowered,
+                )
+            )
             continue
         for column, reason in REFUSED_COLUMNS.items():
             if line.get(column):
-                problems.append(FieldError(f"{where}, column {column}", reason))
+                problems.append(FieldError(_column(where, column), gettext(reason)))
         if line.get("constraint_message") or line.get("required_message"):
-            notes.append(f"{where}: the constraint or required message is not kept.")
+            notes.append(
+                gettext("%(place)s: the constraint or required message is not kept.", place=where)
+            )
         label, label_others = split(_texts(line, "label", survey.header))
         hint, hint_others = split(_texts(line, "hint", survey.header))
         if lowered == "note" and line.get("courtwatch_type") != "speaker_timeline":
@@ -575,13 +605,19 @@ def _from_book(book: Any) -> XLSFormImport:
             continue
         key = _key(name)
         if not key:
-            problems.append(FieldError(where, "A question needs a name."))
+            problems.append(FieldError(where, gettext("A question needs a name.")))
             continue
         if not re.match(SLUG_PATTERN, key) or len(key) > 64:
-            problems.append(FieldError(where, f"The name “{name}” cannot be made a question key."))
+            problems.append(
+                FieldError(
+                    where, gettext("The name “%(name)s” cannot be made a question key.", name=name)
+                )
+            )
             continue
         if key in kinds:
-            problems.append(FieldError(where, f"The name “{name}” is used twice."))
+            problems.append(
+                FieldError(where, gettext("The name “%(name)s” is used twice.", name=name))
+            )
             continue
         question: dict[str, Any] = {"key": key, "label": label or name}
         if hint:
@@ -594,7 +630,7 @@ def _from_book(book: Any) -> XLSFormImport:
         declared = line.get("courtwatch_type", "")
         kind, problem = _question_type(head, rest, line, declared, lists, question)
         if problem:
-            problems.append(FieldError(f"{where}, column type", problem))
+            problems.append(FieldError(_column(where, "type"), problem))
             continue
         question["type"] = kind
         required = line.get("required", "").strip().lower()
@@ -603,8 +639,11 @@ def _from_book(book: Any) -> XLSFormImport:
         elif required not in ("", "no", "false", "false()", "0"):
             problems.append(
                 FieldError(
-                    f"{where}, column required",
-                    f"“{line['required']}”: only yes or no can be held, not a condition.",
+                    _column(where, "required"),
+                    gettext(
+                        "“%(value)s”: only yes or no can be held, not a condition.",
+                        value=line["required"],
+                    ),
                 )
             )
         if line.get("courtwatch_tags"):
@@ -612,11 +651,11 @@ def _from_book(book: Any) -> XLSFormImport:
         if line.get("constraint"):
             problem = _read_constraint(line["constraint"], kind, question)
             if problem:
-                problems.append(FieldError(f"{where}, column constraint", problem))
+                problems.append(FieldError(_column(where, "constraint"), problem))
         if line.get("relevant"):
             show_if, problem = _read_relevant(line["relevant"], names, kinds)
             if problem:
-                problems.append(FieldError(f"{where}, column relevant", problem))
+                problems.append(FieldError(_column(where, "relevant"), problem))
             else:
                 question["show_if"] = show_if
         names[name] = key
@@ -635,13 +674,19 @@ def _from_book(book: Any) -> XLSFormImport:
                 ):
                     del q["choices"]  # the timeline's own roles, as Courtwatch offers them
     if stack:
-        problems.append(FieldError("survey", f"The group “{stack[-1]['key']}” is never ended."))
+        problems.append(
+            FieldError(
+                "survey", gettext("The group “%(key)s” is never ended.", key=stack[-1]["key"])
+            )
+        )
     for section in sections:
         if not section["questions"]:
             section["questions"] = []
     sections = [s for s in sections if s["questions"]]
     if not sections:
-        problems.append(FieldError("survey", "The form has no question Courtwatch can hold."))
+        problems.append(
+            FieldError("survey", gettext("The form has no question Courtwatch can hold."))
+        )
 
     name_text = title
     definition: dict[str, Any] = {"title": title, "sections": sections}
@@ -691,15 +736,21 @@ def _question_type(
     if head in ("select_one", "select_multiple"):
         parts = rest.split()
         if not parts:
-            return "", f"{head} needs the name of a choice list."
+            return "", gettext("%(type)s needs the name of a choice list.", type=head)
         if len(parts) > 1:
             if parts[1:] == ["or_other"]:
-                return "", "“or_other” cannot be held: add an “other” choice and a text question."
-            return "", f"“{head} {rest}”: write {head} and one list name."
+                return "", gettext(
+                    "“or_other” cannot be held: add an “other” choice and a text question."
+                )
+            return "", gettext(
+                "“%(type)s %(rest)s”: write %(type)s and one list name.", type=head, rest=rest
+            )
         list_name = parts[0]
         found = lists.get(list_name)
         if not found:
-            return "", f"The choice list “{list_name}” is not in the choices sheet."
+            return "", gettext(
+                "The choice list “%(list)s” is not in the choices sheet.", list=list_name
+            )
         if declared == "yes_no":
             return "yes_no", None
         if declared == "roles_present":
@@ -720,7 +771,9 @@ def _question_type(
     if head == "note" and declared == "speaker_timeline":
         roles = lists.get(line.get("courtwatch_roles", ""), [])
         if not roles:
-            return "", "A speaker timeline needs its roles (the courtwatch_roles choice list)."
+            return "", gettext(
+                "A speaker timeline needs its roles (the courtwatch_roles choice list)."
+            )
         question["roles"] = [
             {
                 "key": r["value"],
@@ -731,7 +784,7 @@ def _question_type(
             for r in roles
         ]
         return "speaker_timeline", None
-    return "", f"The type “{head}” cannot be held."
+    return "", gettext("The type “%(type)s” cannot be held.", type=head)
 
 
 def _plain_choice(choice: dict[str, Any]) -> dict[str, Any]:
@@ -750,9 +803,10 @@ def _read_constraint(expression: str, kind: str, question: dict[str, Any]) -> st
         elif length and kind in ("short_text", "long_text"):
             question["max_length"] = int(length.group("n"))
         else:
-            return (
-                f"“{expression}”: only bounds (. >= 0 and . <= 365) or a text limit "
-                "(string-length(.) <= 200) can be held."
+            return gettext(
+                "“%(expression)s”: only bounds (. >= 0 and . <= 365) or a text limit "
+                "(string-length(.) <= 200) can be held.",
+                expression=expression,
             )
     return None
 
@@ -765,9 +819,10 @@ def _read_relevant(
     atoms = [a.strip() for a in re.split(r"\s+or\s+", expression.strip())]
     question: str | None = None
     values: list[Any] = []
-    plain = (
-        f"“{expression}”: only a comparison with an earlier answer can be held "
-        "(${question} = 'value', several joined by or, or selected(${question}, 'value'))."
+    plain = gettext(
+        "“%(expression)s”: only a comparison with an earlier answer can be held "
+        "(${question} = 'value', several joined by or, or selected(${question}, 'value')).",
+        expression=expression,
     )
     for atom in atoms:
         match = _ATOM.match(atom)
@@ -777,7 +832,11 @@ def _read_relevant(
         if ref not in names:
             refs = _NAME.findall(atom)
             where = refs[0] if refs else ref
-            return {}, f"“{expression}”: “{where}” is not an earlier question."
+            return {}, gettext(
+                "“%(expression)s”: “%(name)s” is not an earlier question.",
+                expression=expression,
+                name=where,
+            )
         if question is not None and names[ref] != question:
             return {}, plain
         question = names[ref]
@@ -808,6 +867,15 @@ def _place(loc: str, definition: dict[str, Any]) -> str:
         return loc or "survey"
     section = definition["sections"][int(match.group(1))]
     if match.group(2) is None:
-        return f"group {section['key']}{match.group(3)}"
+        return gettext("group %(key)s", key=section["key"]) + match.group(3)
     question = section["questions"][int(match.group(2))]
-    return f"question {question['key']}{match.group(3)}"
+    return gettext("question %(key)s", key=question["key"]) + match.group(3)
+
+
+def _row(sheet: str, number: int) -> str:
+    """Where a problem is: the sheet (by its XLSForm name) and the row number."""
+    return gettext("%(sheet)s row %(row)s", sheet=sheet, row=number)
+
+
+def _column(where: str, column: str) -> str:
+    return gettext("%(place)s, column %(column)s", place=where, column=column)

@@ -136,3 +136,19 @@ def test_report_cards_per_judge_and_courtroom(db, client_for):
     assert organizer.get("/compare/judges/999999").status_code == 404
     assert organizer.get("/compare/courtrooms/none-such").status_code == 404
     assert organizer.get("/compare").text.count(f"/compare/judges/{ben.id}") >= 1
+
+
+@pytest.mark.usefixtures("four_hearings", "few_needed")
+def test_the_headlines_speak_the_readers_language(client_for):
+    organizer, _ = client_for("organizer")
+    spanish = {"Accept-Language": "es"}
+    english = organizer.get("/api/v1/compare").json()["headlines"]
+    found = organizer.get("/api/v1/compare", headers=spanish).json()["headlines"]
+    assert len(found) == len(english) and found != english
+    assert any(" hearings where the observer could tell (" in h for h in english)
+    absent = next(h for h in found if "en las que el observador pudo determinarlo" in h)
+    assert re.search(r"ausente en \d+ de \d+ audiencias .*intervalo del 95 % \d+", absent)
+    assert "%%" not in absent and "95 % interval" not in absent
+    page = organizer.get("/compare?by=month", headers=spanish).text
+    assert str(escape(absent)) in page
+    assert "Side by side per month" not in page and "Mes" in page

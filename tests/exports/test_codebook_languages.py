@@ -64,6 +64,16 @@ def test_codebook_gives_labels_and_choices_in_each_language_with_english_where_m
     assert book["nco"]["choices::es"] == book["nco"]["choices"]  # no Spanish choices: as written
     assert book["decided_by"]["label::es"] == "Who decided the sentence?"  # never blank
     assert all(r["label::es"] for r in book.values())
+    # The fixed columns in the interface's Spanish; the base label stays English.
+    assert book["session_date"]["label"] == "Date of the court sitting"
+    assert book["session_date"]["label::es"] == "Fecha de la sesión del tribunal"
+    assert book["hearing_id"]["label::es"] == "La audiencia (un caso visto)"
+    assert book["courtroom"]["label::es"] == "Sala"
+    note = next(r for r in _rows(files["codebook.csv"]) if r["type"] == "note")
+    assert note["label"].startswith("Text cells that begin with")
+    assert note["label::es"].startswith("Las celdas de texto que empiezan por")
+    turns = {r["column"]: r for r in _rows(files["codebook.csv"]) if r["file"] == "turns.csv"}
+    assert turns["seq"]["label::es"] == "Orden del turno dentro de la audiencia, desde 0"
 
     # The data keep the keys, whatever the language of the labels.
     hearings = _rows(files["hearings.csv"])
@@ -76,6 +86,7 @@ def test_codebook_gives_labels_and_choices_in_each_language_with_english_where_m
     assert list(sheet[0]) == header
     by_column = {row[1]: row for row in sheet[1:] if row[0] == "hearings.csv"}
     assert by_column["safety_mentioned"][-2] == "¿Se mencionó la seguridad de la víctima?"
+    assert by_column["session_date"][-2] == "Fecha de la sesión del tribunal"
     wb.close()
 
 

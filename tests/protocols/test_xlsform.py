@@ -5,6 +5,7 @@ cannot hold is listed with its sheet and row while nothing is stored."""
 from __future__ import annotations
 
 import copy
+import html
 import io
 import os
 import subprocess
@@ -315,6 +316,28 @@ def test_an_upload_with_rows_it_cannot_hold_stores_nothing(trainer, db):
     db.expire_all()
     assert len(db.exec(select(ProtocolVersion)).all()) == before
     assert db.exec(select(Protocol).where(Protocol.name == "Repeats")).first() is None
+
+
+def test_a_spanish_trainer_reads_why_a_row_cannot_be_held_in_spanish(trainer, db):
+    client, _ = trainer
+    raw = workbook(
+        [["type", "name", "label"], ["begin repeat", "r", "R"], ["end repeat", "", ""]],
+        settings=[["form_title"], ["Repeats"]],
+    )
+    response = client.post(
+        "/protocols/import",
+        files={"file": ("r.xlsx", raw, XLSX)},
+        headers={"Accept-Language": "es"},
+    )
+    assert response.status_code == 422
+    page = html.unescape(response.text)
+    assert "<code>survey, fila 2</code>: No se admiten las repeticiones (repeat)" in page
+    assert "survey, fila 3" in page and "Repeats cannot be held" not in page
+    # Read outside a request (the CLI), the same workbook is refused in English.
+    with pytest.raises(XLSFormRejected) as refused:
+        from_xlsform(raw)
+    assert refused.value.problems[0].loc == "survey row 2"
+    assert refused.value.problems[0].msg.startswith("Repeats cannot be held")
 
 
 @pytest.mark.parametrize("role", ["volunteer", "organizer"])
