@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from app.analysis import stats
 from app.analysis.patterns import parse_script
-from app.analysis.scope import Scope, SetProtocols, fetch, json_value, oid_key
+from app.analysis.scope import Scope, SetProtocols, as_text, fetch, json_value, oid_key
 from app.auth.models import User
 from app.errors import NotFound
 from app.i18n import gettext
@@ -326,7 +326,7 @@ def _add_pairs(
                 oid_key(table.first_observation_id),
                 oid_key(table.second_observation_id),
                 table.hearings,
-                table.tallies,
+                as_text(table.tallies),
                 table.distance_sum,
                 table.scripts,
             ).where(oid_key(table.first_observation_id).in_(firsts[start : start + 500])),
