@@ -21,6 +21,7 @@ from app.analysis.rules import Rate
 from app.analysis.scope import make_scope
 from app.analysis.service import Comparison
 from app.auth.models import User
+from app.i18n import gettext
 from app.observations.filters import HearingFilter
 from app.protocols.models import Protocol, ProtocolVersion
 from app.sessions.models import Court, CourtSession
@@ -168,7 +169,7 @@ def table_rows(c: Comparison, name: str) -> Iterator[list[Any]]:
     elif name == "numbers":
         yield ["question_key", "question", "group", "n", "median", "q1", "q3", "mean", "min", "max"]
         for nf in c.numbers:
-            for label, d in [("All hearings", nf.overall), *nf.groups]:
+            for label, d in [(gettext("All hearings"), nf.overall), *nf.groups]:
                 if d is not None:
                     yield [
                         nf.key,
@@ -199,7 +200,7 @@ def table_rows(c: Comparison, name: str) -> Iterator[list[Any]]:
             "ci95_high",
         ]
         if t is not None:
-            for label, months in [("All hearings", t.overall)] + [
+            for label, months in [(gettext("All hearings"), t.overall)] + [
                 (g["group"], g["months"]) for g in t.groups
             ]:
                 for month in t.months:

@@ -26,6 +26,7 @@ import orjson
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.i18n import gettext, label, language
 from app.observations.filters import HearingFilter, observation_ids
 from app.observations.models import (
     Observation,
@@ -33,9 +34,10 @@ from app.observations.models import (
     ObservationSummary,
     ObservationValue,
 )
-from app.protocols.definition import ProtocolDefinition, Question, parse_definition
+from app.protocols.definition import YES_NO_LABELS, ProtocolDefinition, Question, parse_definition
 from app.protocols.models import Protocol, ProtocolVersion
 from app.sessions.models import CourtSession, Judge
+from app.sessions.schemas import CALENDAR_LABELS
 
 DEFAULT_MIN_N = 10
 
@@ -96,7 +98,7 @@ class SetProtocols:
                 if c.value == value:
                     return c.label
             if q.type == "yes_no":
-                return {"yes": "Yes", "no": "No", "not_observed": "Not observed"}.get(value, value)
+                return gettext(YES_NO_LABELS[value]) if value in YES_NO_LABELS else value
         return self.role_label(value) if value in self.roles else value
 
 
@@ -114,7 +116,8 @@ def set_protocols(*, session: Session, scope: Scope) -> SetProtocols:
         .order_by(ProtocolVersion.id)
     ).all()
     for version, name in rows:
-        definition = parse_definition(version.definition)
+        # in the reader's language where the protocol has it (keys and values are the same)
+        definition = parse_definition(version.definition).localized(language())
         versions[version.id] = (name, definition)  # type: ignore[index]
         for r in definition.timeline_roles():
             roles[r.key] = {"label": r.label, "colour": r.colour}
@@ -372,14 +375,16 @@ def value_counts(
 def group_labels(session: Session, by: str | None) -> Any:
     """How a group value is shown: a judge's name, a courtroom, a calendar type, a month."""
     if by is None:
-        return lambda _g: "All hearings"
+        everything = gettext("All hearings")
+        return lambda _g: everything
     if by == "judge":
         names = dict(session.exec(select(Judge.id, Judge.name)).all())
-        return lambda g: names.get(g, "No judge recorded")
+        nobody = gettext("No judge recorded")
+        return lambda g: names.get(g, nobody)
     if by == "courtroom":
         return lambda g: g or "—"
     if by == "calendar_type":
-        return lambda g: (g or "—").replace("_", " ").capitalize()
+        return lambda g: label(CALENDAR_LABELS, g) if g else "—"
     if by == "month":
         return lambda g: g or "—"
     raise ValueError(f"unknown breakdown {by!r}")

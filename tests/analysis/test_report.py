@@ -152,3 +152,28 @@ def test_the_headlines_speak_the_readers_language(client_for):
     page = organizer.get("/compare?by=month", headers=spanish).text
     assert str(escape(absent)) in page
     assert "Side by side per month" not in page and "Mes" in page
+
+
+def test_the_comparison_shows_the_protocols_words_in_the_readers_language(db, client_for):
+    """The default protocol ships with Spanish: the comparison of its hearings names the roles
+    and questions in Spanish for a Spanish reader, in English for an English one."""
+    from tests.analysis.builders import hearing, send_observation
+    from tests.capture.factories import published_default_protocol
+    from tests.exports.builders import COURT
+
+    version = published_default_protocol(db)
+    volunteer, _ = client_for("volunteer")
+    send_observation(
+        volunteer,
+        protocol_version_id=version.id,
+        court={**COURT, "judge": ""},
+        hearings=[hearing([("judge", 0, 4000), ("prosecutor", 4000, 9000)], {"continued": "no"})],
+        status="draft",
+    )
+    organizer, _ = client_for("organizer")
+    english = organizer.get("/compare?status=draft", headers={"Accept-Language": "en"}).text
+    spanish = organizer.get("/compare?status=draft", headers={"Accept-Language": "es"}).text
+    assert "Prosecutor" in english and "Fiscal" not in english
+    assert "Fiscal" in spanish and "Juez/a" in spanish
+    assert ">Prosecutor<" not in spanish
+    assert "Sin juez registrado" in spanish and "No judge recorded" not in spanish
