@@ -263,3 +263,34 @@ def test_json_export_gives_every_turn_in_order_as_the_phone_sent_it(db, voluntee
         for h in observation["hearings"]
         for t in h["turns"]
     )
+
+
+def test_xlsx_turns_past_a_sheets_rows_continue_on_the_next_sheet(
+    db, volunteer, organizer, tmp_path, monkeypatch
+):
+    """Excel holds 1,048,576 rows a sheet: turns past that go on "turns (2)", …, each with
+    the header, every turn once and in order (the limit made small here to see it)."""
+    from app.exports import xlsx_export
+
+    seed(db, volunteer[0], two_versions=True)
+    client, _ = organizer
+    set_id = make_set(client)
+    turns_csv = _table(read_zip(client.get(f"/sets/{set_id}/export.zip").content)["turns.csv"])
+    monkeypatch.setattr(xlsx_export, "MAX_ROWS", 4)  # a header and three turns a sheet
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(client.get(f"/sets/{set_id}/export.xlsx").content)
+    wb = load_workbook(path, read_only=True)
+    parts = [name for name in wb.sheetnames if name.startswith("turns")]
+    data = len(turns_csv) - 1
+    assert parts == ["turns"] + [f"turns ({i})" for i in range(2, (data + 2) // 3 + 1)]
+    rows = []
+    for name in parts:
+        sheet = list(wb[name].iter_rows(values_only=True))
+        assert list(sheet[0]) == turns_csv[0] and 1 < len(sheet) <= 4
+        rows += [list(r) for r in sheet[1:]]
+    wb.close()
+    expected = [
+        [h, int(seq), role, int(start), int(end) if end else None]
+        for h, seq, role, start, end in turns_csv[1:]
+    ]
+    assert rows == expected
