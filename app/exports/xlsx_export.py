@@ -27,14 +27,11 @@ from typing import Any
 
 import sqlalchemy as sa
 import xlsxwriter.workbook
-from sqlmodel import col, select
 from xlsxwriter import Workbook
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from app.exports.tabular import ExportContext, hearing_rows, observation_rows, stream
-from app.observations.filters import hearing_ids
-from app.observations.models import Turn
+from app.exports.tabular import ExportContext, hearing_rows, observation_rows, turn_rows
 
 MAX_ROWS = 1_048_576  # Excel's limit, header included
 ROWS_AT_ONCE = 500  # rows of XML written to the sheet's file at once
@@ -191,78 +188,6 @@ def _write_table(
     writer.finish(used - 1)
 
 
-def _write_turns(wb: Workbook, conn: sa.Connection, ctx: ExportContext, header: list[str]) -> None:
-    """The turns sheet(s): three million rows for 100,000 hearings, so each row's XML is
-    written by the database (the same cells _RowWriter would write: the hearing id as text,
-    seq, role key, start and end as numbers, no cell for an open turn's end) with its row
-    number, and Python only copies the text into the sheet's file. Turn rows hold ids, role
-    keys (slugs) and numbers only: nothing to escape or clean."""
-    date_style = wb.default_date_format._get_xf_index()
-    per_sheet = MAX_ROWS - 1  # data rows under the header
-
-    def sheet(part: int) -> _RowWriter:
-        ws = wb.add_worksheet("turns" if part == 0 else f"turns ({part + 1})")
-        ws.write_row(0, 0, header)
-        writer = _RowWriter(ws, date_style)
-        writer.width = len(header)
-        writer.start()
-        return writer
-
-    part, writer, used = 0, sheet(0), 0
-    for row_part, xml in stream(conn, _turn_row_xml(conn, ctx, per_sheet)):
-        if row_part != part:
-            writer.finish(used)
-            part, writer, used = row_part, sheet(row_part), 0
-        writer._add(xml)
-        used += 1
-    writer.finish(used)
-
-
-def _turn_row_xml(conn: sa.Connection, ctx: ExportContext, per_sheet: int) -> Any:
-    """(sheet part, the row's XML) for every turn of the set, by hearing and order."""
-    wanted = sa.true() if ctx.f.is_empty() else col(Turn.hearing_id).in_(hearing_ids(ctx.f))
-    numbered = (
-        select(
-            (sa.func.row_number().over(order_by=(Turn.hearing_id, Turn.seq)) - 1).label("i"),
-            sa.type_coerce(Turn.hearing_id, sa.String).label("hearing_id"),
-            Turn.seq,
-            Turn.role,
-            Turn.start_ms,
-            Turn.end_ms,
-        )
-        .where(wanted)
-        .subquery()
-    )
-    t = numbered.c
-    part = sa.cast(t.i // per_sheet, sa.Integer)  # FLOOR(i / n) on PostgreSQL is a float
-    r = t.i % per_sheet + 2  # its row: 1 is the header
-    text = '<c r="A%s" t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>'
-    cells = (
-        '<row r="%s">' + text + '<c r="B%s"><v>%s</v></c>'
-        '<c r="C%s" t="inlineStr"><is><t xml:space="preserve">%s</t></is></c><c r="D%s"><v>%s</v></c>'
-    )
-    end = '<c r="E%s"><v>%s</v></c>'
-    if conn.dialect.name == "postgresql":
-        hearing = sa.cast(t.hearing_id, sa.Text)  # the canonical form, with hyphens
-        row = (
-            sa.func.format(cells, r, r, hearing, r, t.seq, r, t.role, r, t.start_ms)
-            + sa.case((t.end_ms.is_(None), ""), else_=sa.func.format(end, r, t.end_ms))
-            + "</row>"
-        )
-    else:
-        h = t.hearing_id
-        hearing = (
-            sa.func.substr(h, 1, 8) + "-" + sa.func.substr(h, 9, 4) + "-" + sa.func.substr(h, 13, 4)
-            + "-" + sa.func.substr(h, 17, 4) + "-" + sa.func.substr(h, 21, 12)
-        )  # fmt: skip
-        row = sa.func.printf(
-            cells + "%s</row>",
-            r, r, hearing, r, t.seq, r, t.role, r, t.start_ms,
-            sa.case((t.end_ms.is_(None), ""), else_=sa.func.printf(end, r, t.end_ms)),
-        )  # fmt: skip
-    return select(part, row).order_by(t.i)
-
-
 def new_workbook(path: Path) -> Workbook:
     """A workbook that writes rows straight to disk and never reinterprets a cell's text."""
     return Workbook(
@@ -283,7 +208,8 @@ def write_workbook(conn: sa.Connection, ctx: ExportContext, path: Path) -> None:
     wb = new_workbook(path)
     _write_table(wb, "hearings", [c.name for c in layout.hearings], hearing_rows(conn, ctx), check_text=True)  # fmt: skip
     _write_table(wb, "observations", [c.name for c in layout.observations], observation_rows(conn, ctx), check_text=True)  # fmt: skip
-    _write_turns(wb, conn, ctx, [c.name for c in layout.turns])
+    # Turn rows hold ids, role keys and numbers only: no text to clean.
+    _write_table(wb, "turns", [c.name for c in layout.turns], turn_rows(conn, ctx), check_text=False)  # fmt: skip
     _write_table(wb, "codebook", layout.codebook_header(), layout.codebook(), check_text=True)
     with _fast_deflate():
         wb.close()
