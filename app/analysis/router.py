@@ -22,12 +22,13 @@ from app.db import SessionDep
 from app.deps import StaffUser, TrainerUser
 from app.errors import DomainError, NotFound
 from app.exports.models import ObservationSet
-from app.i18n import gettext
+from app.i18n import gettext, label
 from app.observations.filters import HearingFilter
 from app.observations.models import Observation
 from app.protocols.models import Protocol
 from app.sessions import courts
 from app.sessions.models import CalendarType, CourtSession, Judge
+from app.sessions.schemas import CALENDAR_LABELS
 from app.templating import flash, render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -47,13 +48,13 @@ def filter_choices(session: SessionDep) -> dict[str, list[tuple[str, str]]]:
         "court_id": [(str(c.id), c.name) for c in courts.list_courts(session=session)],
         "judge_id": [(str(j.id), j.name) for j in courts.list_judges(session=session)],
         "courtroom": [(r, r) for r in courtrooms],
-        "calendar_type": [(c.value, c.value.replace("_", " ").capitalize()) for c in CalendarType],
+        "calendar_type": [(c.value, label(CALENDAR_LABELS, c.value)) for c in CalendarType],
         "protocol_id": [
             (str(p.id), p.name)
             for p in session.exec(select(Protocol).order_by(Protocol.name)).all()
         ],
         "observer_id": [(str(i), n) for i, n in observers],
-        "status": [("submitted", "Submitted"), ("draft", "Draft")],
+        "status": [("submitted", gettext("Submitted")), ("draft", gettext("Draft"))],
     }
 
 
