@@ -48,6 +48,23 @@ async def speak_request_language(
     speak_for(request)
 
 
+# Keys shown as words on pages (statuses in badges, question tags): `{{ key|word }}`.
+WORDS = {
+    "draft": i18n.N_("draft"),
+    "submitted": i18n.N_("submitted"),
+    "safety": i18n.N_("safety"),
+    "accountability": i18n.N_("accountability"),
+}
+
+
+def word(key: Any) -> Any:
+    """A key shown as a word, in the current language (the key itself if it is not one)."""
+    return i18n.gettext(WORDS[key]) if key in WORDS else key
+
+
+templates.env.filters["word"] = word
+
+
 FLASH_KEY = "_flashes"
 
 

@@ -177,3 +177,5 @@ def test_the_comparison_shows_the_protocols_words_in_the_readers_language(db, cl
     assert "Fiscal" in spanish and "Juez/a" in spanish
     assert ">Prosecutor<" not in spanish
     assert "Sin juez registrado" in spanish and "No judge recorded" not in spanish
+    assert ">seguridad</span>" in spanish and ">safety</span>" not in spanish
+    assert ">safety</span>" in english

@@ -95,3 +95,68 @@ def test_capture_speaks_the_volunteers_language_offline(phone, live_server, arti
     expect(page.locator('.clock-bar [data-action="next-hearing"]')).to_have_text(
         "Siguiente audiencia"
     )
+
+
+@pytest.mark.parametrize("device", ["phone", "laptop"])
+def test_staff_read_a_spanish_protocols_hearings_and_comparison_in_spanish(
+    browser: Browser, live_server, artifacts, device
+):
+    """A Spanish-speaking organizer reads the protocol's own words in Spanish on the hearing
+    page and the comparison (the default protocol ships with Spanish), pages that pass axe."""
+    import httpx
+
+    from app.observations.models import Hearing
+    from tests.analysis.builders import hearing, send_observation
+    from tests.browser.capture_helpers import axe_violations
+    from tests.capture.factories import published_default_protocol
+    from tests.conftest import login
+    from tests.exports.builders import COURT
+
+    with live_server.session() as db:
+        version = published_default_protocol(db)
+        volunteer = create_user(db, role=Role.volunteer, email=f"vol-{device}@example.org")
+        organizer = create_user(db, role=Role.organizer, email=f"org-{device}@example.org")
+        organizer.language = "es"
+        db.add(organizer)
+        db.commit()
+        version_id, organizer_email, volunteer_email = version.id, organizer.email, volunteer.email
+    with httpx.Client(base_url=live_server.url, follow_redirects=False) as api:
+        login(api, volunteer_email)
+        send_observation(
+            api,
+            protocol_version_id=version_id,
+            court=COURT,
+            hearings=[
+                hearing(
+                    [("judge", 0, 4000), ("prosecutor", 4000, 9000), ("defense", 9000, 12000)],
+                    {"continued": "no"},
+                )
+            ],
+            status="draft",
+        )
+    with live_server.session() as db:
+        from sqlmodel import select
+
+        hearing_id = db.exec(select(Hearing.id)).first()
+    options = PHONE if device == "phone" else LAPTOP
+    context = browser.new_context(base_url=live_server.url, **options)
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("Email").fill(organizer_email)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.goto(f"/hearings/{hearing_id}")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.get_by_text("¿Se aplazó la audiencia (a otro día)?")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Fiscal")
+    expect(page.locator("main .badge").first).to_have_text("borrador")
+    assert axe_violations(page) == []
+    page.screenshot(path=str(artifacts / f"hearing-es-{device}.png"), full_page=True)
+    page.goto("/compare?status=draft")
+    expect(page.locator("main")).to_contain_text("Juez/a")
+    assert axe_violations(page) == []
+    page.screenshot(path=str(artifacts / f"compare-es-{device}.png"), full_page=True)
+    if device == "phone":
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.close()
