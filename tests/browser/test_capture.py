@@ -213,6 +213,10 @@ def test_a_failed_first_sync_is_retried_and_stored_exactly_once(phone, live_serv
     _record(page, HEARINGS[0], first=True)
     _record(page, HEARINGS[2], first=False)
     _end_hearing(page)
+    # Let the edits' debounce timer (1.5 s) fire while still offline, so that coming online is
+    # the only trigger: on a loaded machine a late edit timer started the retry at once, and
+    # the failure was never on screen long enough to read.
+    page.wait_for_timeout(2_000)
 
     # The first attempt reaches the server but the answer is lost (the connection drops).
     calls: list[int] = []
