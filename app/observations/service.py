@@ -187,11 +187,13 @@ def _turns_json(session: Session) -> Any:
             sa.func.coalesce(sa.cast(Turn.end_ms, sa.Text), "null"),
         )
         return sa.aggregate_order_by(sa.func.aggregate_strings(item, ","), Turn.seq)
+    # Role keys are slugs ([a-z0-9_], checked when a protocol is saved and a turn received, as
+    # turns.csv relies on too): written between quotes as they are, without json_quote.
     item = sa.func.printf(
-        '{"role":%s,"start_ms":%d,"end_ms":%s}',
-        sa.func.json_quote(Turn.role),
+        '{"role":"%s","start_ms":%d,"end_ms":%s}',
+        Turn.role,
         Turn.start_ms,
-        sa.func.coalesce(sa.cast(Turn.end_ms, sa.Text), "null"),
+        sa.func.ifnull(Turn.end_ms, "null"),
     )
     if sqlite3.sqlite_version_info >= (3, 44, 0):
         return sa.aggregate_order_by(sa.func.aggregate_strings(item, ","), Turn.seq)
