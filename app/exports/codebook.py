@@ -12,15 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.exports.service import ExportOptions, SetVersion
-from app.i18n import LANGUAGES, N_, catalog
-from app.protocols.definition import (
-    BASE_LANGUAGE,
-    TEXT_TYPES,
-    Choice,
-    LabelText,
-    ProtocolDefinition,
-    Question,
-)
+from app.i18n import N_, catalog
+from app.protocols.definition import BASE_LANGUAGE, TEXT_TYPES, Question
 
 LIST_TYPES = frozenset({"multi_choice", "roles_present"})
 SKIPPED_TYPES = frozenset({"speaker_timeline"})  # its turns are turns.csv
@@ -187,24 +180,12 @@ def fixed_columns(file: str, options: ExportOptions) -> list[Column]:
 @dataclass
 class _Entry:
     question: Question
-    definition: ProtocolDefinition
     versions: list[str]
     choices: dict[str, tuple[str, list[str]]]  # value → (label, versions)
     is_list: bool
-    # language → value → label, from the choices' translations
+    # language → the question's label, and value → the choice's label (the latest version's)
+    labels: dict[str, str] = field(default_factory=dict)
     choice_labels: dict[str, dict[str, str]] = field(default_factory=dict)
-
-
-def _translated(part: Any, code: str, attr: str, definition: ProtocolDefinition) -> str | None:
-    """`part`'s `attr` in language `code`: its translation ("es" also finds "es-MX"), or its own
-    text when the protocol is written in `code`; None if the protocol does not say."""
-    if definition.language.split("-")[0] == code:
-        return getattr(part, attr, None) or None
-    translations = getattr(part, "translations", {}) or {}
-    text = translations.get(code) or next(
-        (t for c, t in translations.items() if c.split("-")[0] == code), None
-    )
-    return (getattr(text, attr, None) or None) if text is not None else None
 
 
 def set_languages(versions: list[SetVersion]) -> list[str]:
@@ -226,24 +207,28 @@ def question_columns(
     languages = set_languages(versions)
     entries: dict[str, _Entry] = {}
     for v in versions:
+        # The version in each language (its own words where it has no translation).
+        localized = {code: v.definition.localized(code) for code in languages}
         for q in v.definition.questions(level):  # type: ignore[arg-type]
             if q.type in SKIPPED_TYPES or (q.type in TEXT_TYPES and not options.free_text):
                 continue
             entry = entries.get(q.key)
             if entry is None:
-                entry = entries[q.key] = _Entry(q, v.definition, [], {}, False)
+                entry = entries[q.key] = _Entry(q, [], {}, False)
             entry.question = q  # the latest version's wording
-            entry.definition = v.definition
             entry.versions.append(v.label)
             entry.is_list = entry.is_list or q.type in LIST_TYPES
-            for c in _choices(v.definition, q):
+            for c in v.definition.choices_for(q):
                 label, seen_in = entry.choices.setdefault(c.value, (c.label, []))
                 entry.choices[c.value] = (c.label, seen_in)
                 seen_in.append(v.label)
-                for code in languages:
-                    text = _translated(c, code, "label", v.definition)
-                    if text:
-                        entry.choice_labels.setdefault(code, {})[c.value] = text
+            for code, d in localized.items():
+                lq = d.question(q.key) or q
+                entry.labels[code] = lq.label
+                into = entry.choice_labels.setdefault(code, {})
+                for c in d.choices_for(lq):
+                    # yes / no / not observed are the interface's own words
+                    into[c.value] = interface_text(c.label, code) if q.type == "yes_no" else c.label
     columns: list[Column] = []
     for key, e in entries.items():
         q = e.question
@@ -254,9 +239,7 @@ def question_columns(
             "tags": "; ".join(q.tags),
         }
         all_choices = "; ".join(f"{value}={label}" for value, (label, _) in e.choices.items())
-        labels = {
-            code: _translated(q, code, "label", e.definition) or q.label for code in languages
-        }
+        labels = {code: e.labels.get(code) or q.label for code in languages}
         choice_texts = {
             code: "; ".join(
                 f"{value}={e.choice_labels.get(code, {}).get(value) or label}"
@@ -382,22 +365,6 @@ class Layout:
         return [neutralise_formulas(row) for row in [*rows, note]]
 
 
-def _choices(definition: ProtocolDefinition, q: Question) -> list[Any]:
-    """The question's choices with their translations (yes/no and roles_present as the
-    definition gives them)."""
-    if q.type == "roles_present" and not q.choices:
-        return [
-            Choice(value=r.key, label=r.label, translations=r.translations)
-            for r in definition.timeline_roles()
-        ]
-    if q.type == "yes_no":  # the interface's own words for yes / no / not observed
-        return [
-            c.model_copy(update={"translations": _interface_texts(c.label)})
-            for c in definition.choices_for(q)
-        ]
-    return definition.choices_for(q)
-
-
 def interface_text(message: str, code: str) -> str:
     """One of the interface's own messages in language `code`: English when the catalog has
     no translation of it (never blank)."""
@@ -409,14 +376,6 @@ def _in_languages(columns: list[Column], languages: list[str]) -> list[Column]:
     for column in columns:
         column.labels = {code: interface_text(column.label, code) for code in languages}
     return columns
-
-
-def _interface_texts(message: str) -> dict[str, LabelText]:
-    return {
-        code: LabelText(label=catalog(code)[message])
-        for code in LANGUAGES
-        if code != BASE_LANGUAGE and catalog(code).get(message)
-    }
 
 
 def layout(versions: list[SetVersion], options: ExportOptions) -> Layout:
