@@ -11,19 +11,8 @@ from sqlmodel import select
 
 from app.auth.models import Role, User
 from app.sessions.models import CourtSession
+from tests.factories import new_account_form
 from tests.sessions import factories as f
-
-STRONG = "marble otter lantern quietly"
-
-
-def _new_account(**fields: str) -> dict[str, str]:
-    return {
-        "email": "rmartinez@example.org",
-        "display_name": "Rosa Martinez",
-        "role": "volunteer",
-        "password": STRONG,
-        **fields,
-    }
 
 
 def _signed_in(client_for, db, role: Role, language: str | None = None):
@@ -51,7 +40,7 @@ def _flashes(page: str) -> str:
 
 def test_a_spanish_admin_reads_the_flash_of_a_new_account_in_spanish(client_for, db):
     client = _signed_in(client_for, db, Role.admin, "es")
-    created = client.post("/admin/users/new", data=_new_account())
+    created = client.post("/admin/users/new", data=new_account_form())
     assert created.status_code == 303
     page = _flashes(client.get(created.headers["location"]).text)
     assert "Se creó la cuenta de Rosa Martinez." in page
@@ -61,7 +50,7 @@ def test_a_spanish_admin_reads_the_flash_of_a_new_account_in_spanish(client_for,
 
 def test_an_english_admin_still_reads_it_in_english(client_for, db):
     client = _signed_in(client_for, db, Role.admin)
-    created = client.post("/admin/users/new", data=_new_account())
+    created = client.post("/admin/users/new", data=new_account_form())
     assert created.status_code == 303
     page = _flashes(client.get(created.headers["location"]).text)
     assert "Account created for Rosa Martinez." in page
@@ -70,7 +59,7 @@ def test_an_english_admin_still_reads_it_in_english(client_for, db):
 def test_the_browser_language_is_enough_for_a_spanish_flash(client_for, db):
     client = _signed_in(client_for, db, Role.admin)
     spanish = {"Accept-Language": "es-MX,es;q=0.9"}
-    created = client.post("/admin/users/new", data=_new_account(), headers=spanish)
+    created = client.post("/admin/users/new", data=new_account_form(), headers=spanish)
     page = _flashes(client.get(created.headers["location"], headers=spanish).text)
     assert "Se creó la cuenta de Rosa Martinez." in page
 
@@ -93,7 +82,7 @@ def test_a_plural_flash_takes_the_spanish_plural(client_for, db):
 def test_a_spanish_admin_reads_field_errors_in_spanish(client_for, db):
     client = _signed_in(client_for, db, Role.admin, "es")
     response = client.post(
-        "/admin/users/new", data=_new_account(display_name="", password="password123")
+        "/admin/users/new", data=new_account_form(display_name="", password="password123")
     )
     assert response.status_code == 422
     assert _field_error(response.text, "display_name") == "Este campo es obligatorio."
@@ -103,7 +92,7 @@ def test_a_spanish_admin_reads_field_errors_in_spanish(client_for, db):
 
 def test_a_password_refused_as_guessable_says_why_in_spanish(client_for, db):
     client = _signed_in(client_for, db, Role.admin, "es")
-    response = client.post("/admin/users/new", data=_new_account(password="rosa-martinez-2024"))
+    response = client.post("/admin/users/new", data=new_account_form(password="rosa-martinez-2024"))
     assert response.status_code == 422
     why = _field_error(response.text, "password")
     assert why.startswith("Esta contraseña contiene su nombre")
@@ -126,7 +115,7 @@ def test_a_session_form_error_is_in_spanish_and_in_english(client_for, db):
 
 def test_a_validation_phrase_from_pydantic_is_in_spanish(client_for, db):
     client = _signed_in(client_for, db, Role.admin, "es")
-    response = client.post("/admin/users/new", data=_new_account(display_name="x" * 500))
+    response = client.post("/admin/users/new", data=new_account_form(display_name="x" * 500))
     assert response.status_code == 422
     message = _field_error(response.text, "display_name")
     assert "como máximo" in message and "caracteres" in message, message

@@ -9,29 +9,18 @@ from sqlmodel import select
 from app.auth.models import User
 from app.auth.security import verify_password
 from tests.conftest import login
-from tests.factories import DEFAULT_PASSWORD, create_user
+from tests.factories import DEFAULT_PASSWORD, STRONG_PASSWORD, create_user, new_account_form
 from tests.test_cli import run_cli
 
 COMMON = ("password123", "This is a very common password.")
 NAMED = ("rosa-martinez-2024", "contains your name")
 EMAILED = ("rmartinez!Court#9", "contains your name")
-STRONG = "marble otter lantern quietly"
-
-
-def _new_account(**fields: str) -> dict[str, str]:
-    return {
-        "email": "rmartinez@example.org",
-        "display_name": "Rosa Martinez",
-        "role": "volunteer",
-        "password": STRONG,
-        **fields,
-    }
 
 
 @pytest.mark.parametrize(("password", "why"), [COMMON, NAMED, EMAILED])
 def test_admin_create_refuses_a_guessable_password(admin, db, password, why):
     client, _ = admin
-    response = client.post("/admin/users/new", data=_new_account(password=password))
+    response = client.post("/admin/users/new", data=new_account_form(password=password))
     assert response.status_code == 422
     assert 'id="e-password"' in response.text and why in response.text
     assert "four or more unrelated words" in response.text  # what would be better
@@ -40,14 +29,14 @@ def test_admin_create_refuses_a_guessable_password(admin, db, password, why):
 
 def test_admin_create_accepts_a_strong_password(admin, db):
     client, _ = admin
-    assert client.post("/admin/users/new", data=_new_account()).status_code == 303
+    assert client.post("/admin/users/new", data=new_account_form()).status_code == 303
 
 
 @pytest.mark.parametrize(("password", "why"), [COMMON, NAMED])
 def test_admin_reset_refuses_a_guessable_password_and_keeps_the_old_one(admin, db, password, why):
     client, _ = admin
     user = create_user(db, email="rmartinez@example.org", display_name="Rosa Martinez")
-    form = {**_new_account(password=password), "is_active": "on"}
+    form = {**new_account_form(password=password), "is_active": "on"}
     response = client.post(f"/admin/users/{user.id}", data=form)
     assert response.status_code == 422 and why in response.text
     db.expire_all()
@@ -72,8 +61,8 @@ def test_self_service_change_shows_field_errors_and_changes_nothing(
     client, user = client_for("organizer", email="rmartinez@example.org", display_name="Rosa M")
     data = {
         "current_password": DEFAULT_PASSWORD,
-        "new_password": STRONG,
-        "new_password_again": STRONG,
+        "new_password": STRONG_PASSWORD,
+        "new_password_again": STRONG_PASSWORD,
         **fields,
     }
     response = client.post("/account/password", data=data)
@@ -88,7 +77,11 @@ def test_self_service_change_shows_field_errors_and_changes_nothing(
 def test_wrong_current_passwords_count_towards_the_throttle(app, client_for):
     app.state.settings.login_max_failures_per_account = 2
     client, _ = client_for("volunteer")
-    data = {"current_password": "wrong", "new_password": STRONG, "new_password_again": STRONG}
+    data = {
+        "current_password": "wrong",
+        "new_password": STRONG_PASSWORD,
+        "new_password_again": STRONG_PASSWORD,
+    }
     assert client.post("/account/password", data=data).status_code == 422
     assert client.post("/account/password", data=data).status_code == 422
     response = client.post("/account/password", data={**data, "current_password": DEFAULT_PASSWORD})
@@ -106,5 +99,5 @@ def test_create_user_cli_refuses_a_guessable_password(tmp_path):
     weak = run_cli(tmp_path, *args, "--password", "password123")
     assert weak.returncode == 2
     assert "password:" in weak.stderr and "very common password" in weak.stderr
-    ok = run_cli(tmp_path, *args, "--password", STRONG)
+    ok = run_cli(tmp_path, *args, "--password", STRONG_PASSWORD)
     assert ok.returncode == 0, ok.stderr

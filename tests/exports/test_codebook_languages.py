@@ -30,27 +30,36 @@ def _rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
 
 
-def test_codebook_gives_labels_and_choices_in_each_language_with_english_where_missing(
-    db, volunteer, organizer, tmp_path
-):
+def _exported_set(db, volunteer, organizer, definition: dict, hearings: list) -> tuple:
+    """A protocol published with `definition`, one observation of it sent through the sync
+    API, and a set of everything: (organizer's client, set id, the CSV zip's files)."""
     version = protocol_service.publish(
         session=db,
         version=protocol_service.create_protocol(
-            session=db, name="Bilingual", definition=_spanish_definition(), created_by_id=None
+            session=db, name=definition["title"], definition=definition, created_by_id=None
         ),
     )
-    send_observation(
-        volunteer[0],
-        protocol_version_id=version.id,
-        court=COURT,
-        hearings=[
-            hearing([("judge", 0, 4000)], {"safety_mentioned": "no", "components": ["jail"]})
-        ],
-    )
+    send_observation(volunteer[0], protocol_version_id=version.id, court=COURT, hearings=hearings)
     client, _ = organizer
     set_id = make_set(client)
-    files = read_zip(client.get(f"/sets/{set_id}/export.zip").content)
-    header = next(csv.reader(io.StringIO(files["codebook.csv"].removeprefix("\ufeff"))))
+    return client, set_id, read_zip(client.get(f"/sets/{set_id}/export.zip").content)
+
+
+def _header(files: dict) -> list[str]:
+    return next(csv.reader(io.StringIO(files["codebook.csv"].removeprefix("\ufeff"))))
+
+
+def test_codebook_gives_labels_and_choices_in_each_language_with_english_where_missing(
+    db, volunteer, organizer, tmp_path
+):
+    client, set_id, files = _exported_set(
+        db,
+        volunteer,
+        organizer,
+        _spanish_definition(),
+        [hearing([("judge", 0, 4000)], {"safety_mentioned": "no", "components": ["jail"]})],
+    )
+    header = _header(files)
     assert header[-2:] == ["label::es", "choices::es"]
     book = {r["column"]: r for r in _rows(files["codebook.csv"]) if r["file"] == "hearings.csv"}
 
@@ -91,19 +100,7 @@ def test_codebook_gives_labels_and_choices_in_each_language_with_english_where_m
 
 
 def test_a_protocol_in_english_only_has_no_language_columns(db, volunteer, organizer):
-    version = protocol_service.publish(
-        session=db,
-        version=protocol_service.create_protocol(
-            session=db, name="English", definition=definition_v1(), created_by_id=None
-        ),
+    _, _, files = _exported_set(
+        db, volunteer, organizer, definition_v1(), [hearing([("judge", 0, 1000)], {})]
     )
-    send_observation(
-        volunteer[0],
-        protocol_version_id=version.id,
-        court=COURT,
-        hearings=[hearing([("judge", 0, 1000)], {})],
-    )
-    client, _ = organizer
-    files = read_zip(client.get(f"/sets/{make_set(client)}/export.zip").content)
-    header = next(csv.reader(io.StringIO(files["codebook.csv"].removeprefix("\ufeff"))))
-    assert not [name for name in header if "::" in name]
+    assert not [name for name in _header(files) if "::" in name]
