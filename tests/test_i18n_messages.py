@@ -176,3 +176,15 @@ def test_a_failed_export_kept_in_english_is_shown_in_the_readers_language():
         assert jobs.shown_error(stored).startswith("La exportación se interrumpió 3 veces")
         assert "(KeyError)" in jobs.shown_error(jobs.NOT_MADE % {"error": "KeyError"})
         assert jobs.shown_error("Something else.") == "Something else."
+
+
+def test_a_sets_filter_is_summarised_in_the_readers_language(client_for, db):
+    client = _signed_in(client_for, db, Role.organizer, "es")
+    created = client.post(
+        "/sets", data={"name": "Filtrado", "calendar_type": "sentencing", "status": "submitted"}
+    )
+    assert created.status_code == 303
+    page = html.unescape(client.get(created.headers["location"]).text)
+    summary = page[page.index('<ul class="filter-summary">') :].split("</ul>")[0]
+    assert "<li>Calendario: Sentencias</li>" in summary
+    assert "<li>Estado: Enviadas</li>" in summary

@@ -27,9 +27,8 @@ from app.exports.json_export import export_json
 from app.exports.models import ObservationSet, PendingImport
 from app.exports.tabular import export_context
 from app.exports.xlsx_export import export_xlsx
-from app.i18n import N_, gettext, label
+from app.i18n import N_, gettext
 from app.observations.filters import HearingFilter
-from app.sessions.schemas import CALENDAR_LABELS
 from app.templating import flash, render
 
 router = APIRouter(include_in_schema=False)
@@ -138,7 +137,6 @@ FILTER_LABELS = {
     "observer_id": N_("Observer"),
     "status": N_("Status"),
 }
-STATUS_NAMES = {"submitted": N_("Submitted"), "draft": N_("Draft")}
 
 
 def _set_page(
@@ -155,12 +153,7 @@ def _set_page(
     counts = exports_service.count_set(session=session, f=f)
     summary = []
     for key, value in f.to_params().items():
-        if key == "calendar_type":
-            named = label(CALENDAR_LABELS, value)
-        elif key == "status":
-            named = label(STATUS_NAMES, value)
-        else:
-            named = dict(choices.get(key, [])).get(value, value)
+        named = dict(choices.get(key, [])).get(value, value)  # the filter form's own words
         summary.append((gettext(FILTER_LABELS[key]) if key in FILTER_LABELS else key, named))
     return render(
         request,
