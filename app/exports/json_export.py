@@ -30,7 +30,7 @@ from app.sessions.models import CourtSession
 
 FORMAT = "courtwatch-observations"
 FORMAT_VERSION = 1
-CHUNK = 50
+CHUNK = 100
 HEARING_KEYS = ("id", "position", "case_reference", "started_at", "ended_at", "answers", "turns")
 COURT_KEYS = ("court", "courtroom", "session_date", "start_time", "judge", "calendar_type")
 
@@ -176,9 +176,11 @@ def export_json(
         parts = []
         for doc in docs:
             entry = observation_entry(doc, versions=by_id, observers=observers, options=options)
-            parts.append(("" if first else ",\n") + _dumps(entry))
+            if not first:
+                parts.append(b",\n")
+            parts.append(orjson.dumps(entry))
             first = False
-        yield "".join(parts).encode()
+        yield b"".join(parts)
         report_rows(len(ids))
         session.expunge_all()  # keep the identity map from growing with the set
     yield b"\n]}\n"

@@ -31,7 +31,7 @@ from xlsxwriter import Workbook
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from app.exports.tabular import ExportContext, hearing_rows, observation_rows, turn_rows
+from app.exports.tabular import ExportContext, hearing_rows, observation_rows, turn_sheet_rows
 
 MAX_ROWS = 1_048_576  # Excel's limit, header included
 ROWS_AT_ONCE = 500  # rows of XML written to the sheet's file at once
@@ -104,13 +104,19 @@ class _RowWriter:
                 and "<" not in text
                 and "]]>" not in text
                 and all(v == v.strip() for v in texts)  # else xml:space="preserve"
+                and not _ILLEGAL.search(text)
             ):
                 values = [v for v in row if v is not None]
                 if date in kinds:
                     values = [(v - EXCEL_EPOCH).days if type(v) is date else v for v in values]
                 self._add(template.format(index + 1, *values))
                 return
-        self._write_any(index, row)
+        self._write_any(index, _clean(row))
+
+    def add_rows(self, xml: str, width: int) -> None:
+        """Rows already written as XML, `width` cells wide at most."""
+        self.width = max(self.width, width)
+        self._add(xml)
 
     def _add(self, xml: str) -> None:
         pending = self.pending
@@ -160,9 +166,7 @@ class _RowWriter:
         ws.previous_row = last_index + 1
 
 
-def _write_table(
-    wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]], *, check_text: bool
-) -> None:
+def _write_table(wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]]) -> None:
     date_style = wb.default_date_format._get_xf_index()
 
     def sheet(name: str) -> _RowWriter:
@@ -183,8 +187,46 @@ def _write_table(
             writer = sheet(f"{title} ({part})")
             write = writer.write
             used = 1
-        write(used, _clean(row) if check_text else row)
+        write(used, row)
         used += 1
+    writer.finish(used - 1)
+
+
+def _write_turns(
+    wb: Workbook, title: str, header: list[str], hearings: Iterable[tuple[str, str, Any]]
+) -> None:
+    """The turns sheet(s) from tabular.turn_sheet_rows: a hearing's rows are one format of
+    the template the database built, unless they cross into the next sheet (or their seqs
+    are not 0, 1, …), when each row is formatted on its own."""
+    date_style = wb.default_date_format._get_xf_index()
+    width = len(header)
+
+    def sheet(name: str) -> _RowWriter:
+        ws = wb.add_worksheet(name)
+        ws.write_row(0, 0, header)
+        writer = _RowWriter(ws, date_style)
+        writer.start()
+        return writer
+
+    part = 1
+    writer = sheet(title)
+    used = 1  # the next row's index (the header is row 0)
+    for hearing_id, template, seqs in hearings:
+        n = len(seqs)
+        if used + n <= MAX_ROWS and isinstance(seqs, range):
+            writer.add_rows(template.format(*range(used + 1, used + n + 1), h=hearing_id), width)
+            used += n
+            continue
+        numbers = [0] * (max(seqs) + 1)
+        for seq, row in zip(seqs, template.split("</row>"), strict=False):
+            if used >= MAX_ROWS:
+                writer.finish(used - 1)
+                part += 1
+                writer = sheet(f"{title} ({part})")
+                used = 1
+            numbers[seq] = used + 1
+            writer.add_rows((row + "</row>").format(*numbers, h=hearing_id), width)
+            used += 1
     writer.finish(used - 1)
 
 
@@ -206,11 +248,10 @@ def new_workbook(path: Path) -> Workbook:
 def write_workbook(conn: sa.Connection, ctx: ExportContext, path: Path) -> None:
     layout = ctx.layout
     wb = new_workbook(path)
-    _write_table(wb, "hearings", [c.name for c in layout.hearings], hearing_rows(conn, ctx), check_text=True)  # fmt: skip
-    _write_table(wb, "observations", [c.name for c in layout.observations], observation_rows(conn, ctx), check_text=True)  # fmt: skip
-    # Turn rows hold ids, role keys and numbers only: no text to clean.
-    _write_table(wb, "turns", [c.name for c in layout.turns], turn_rows(conn, ctx), check_text=False)  # fmt: skip
-    _write_table(wb, "codebook", layout.codebook_header(), layout.codebook(), check_text=True)
+    _write_table(wb, "hearings", [c.name for c in layout.hearings], hearing_rows(conn, ctx))  # fmt: skip
+    _write_table(wb, "observations", [c.name for c in layout.observations], observation_rows(conn, ctx))  # fmt: skip
+    _write_turns(wb, "turns", [c.name for c in layout.turns], turn_sheet_rows(conn, ctx))
+    _write_table(wb, "codebook", layout.codebook_header(), layout.codebook())
     with _fast_deflate():
         wb.close()
 

@@ -12,6 +12,7 @@ import orjson
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.db import uuid_text
 from app.observations.models import (
     Hearing,
     Observation,
@@ -62,14 +63,15 @@ def observation_document(
         .where(col(Observation.id).in_(ids))
     ).all()
     # Columns, not ORM objects: a sitting's hearings are read whole, never changed here.
-    hearings_by_obs: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    hearings_by_obs: dict[str, list[Any]] = defaultdict(list)
     hearing_rows = (
         session.connection()
         .execute(
             select(
-                Hearing.id,
-                sa.type_coerce(Hearing.id, sa.String),  # the key the turns are matched on
-                Hearing.observation_id,
+                # Ids as the driver gives them (no UUID object per row): the hearing's is the
+                # key its turns are matched on.
+                sa.type_coerce(Hearing.id, sa.String),
+                sa.type_coerce(Hearing.observation_id, sa.String),
                 Hearing.position,
                 Hearing.case_reference,
                 Hearing.started_at,
@@ -83,7 +85,7 @@ def observation_document(
         .all()
     )
     for hearing in hearing_rows:
-        hearings_by_obs[hearing[2]].append(hearing)
+        hearings_by_obs[uuid_text(hearing[1])].append(hearing)
     turns_by_hearing = _turns(session, ids, as_json=turns_as_json)
     no_turns: Any = orjson.Fragment(b"[]") if turns_as_json else []
 
@@ -107,7 +109,7 @@ def observation_document(
             "notes": obs.notes,
             "hearings": [
                 {
-                    "id": str(hid),
+                    "id": uuid_text(key),
                     "position": position,
                     "case_reference": case_reference,
                     "started_at": _iso(started_at),
@@ -117,7 +119,6 @@ def observation_document(
                     "clock_jump": clock_jump,
                 }
                 for (
-                    hid,
                     key,
                     _,
                     position,
@@ -126,7 +127,7 @@ def observation_document(
                     ended_at,
                     answers,
                     clock_jump,
-                ) in hearings_by_obs.get(obs.id, [])
+                ) in hearings_by_obs.get(str(obs.id), [])
             ],
             "client_edited_at": _iso(obs.client_edited_at),
             "received_at": _iso(obs.received_at),
