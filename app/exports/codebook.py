@@ -312,7 +312,8 @@ class AnswerPlan:
                 self.choices[c.question_key] = (first, i + 1, by_choice)
 
     def fill(self, row: list[Any], answers: dict[str, Any]) -> None:
-        """Set the question cells of `row` (already sized, question cells None)."""
+        """Set the question cells of `row` (already sized, question cells None), text that a
+        spreadsheet would run as a formula made plain text (see neutralise_formulas)."""
         scalar, choices = self.scalar, self.choices
         for key, value in answers.items():
             if value is None:
@@ -320,9 +321,11 @@ class AnswerPlan:
             index = scalar.get(key)
             if index is not None:
                 kind = type(value)
-                row[index] = (
-                    value if kind is str or kind is int or kind is float else flatten(value)
-                )
+                if kind is not str and kind is not int and kind is not float:
+                    value = flatten(value)
+                if value.__class__ is str and value and value[0] in FORMULA_STARTS:
+                    value = NEUTRALISER + value  # as neutralise_formulas
+                row[index] = value
                 continue
             plan = choices.get(key)
             if plan is not None:

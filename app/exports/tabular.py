@@ -20,7 +20,15 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.db import uuid_text
-from app.exports.codebook import AnswerPlan, Column, Layout, layout, neutralise_formulas
+from app.exports.codebook import (
+    FORMULA_STARTS,
+    NEUTRALISER,
+    AnswerPlan,
+    Column,
+    Layout,
+    layout,
+    neutralise_formulas,
+)
 from app.exports.progress import report_rows
 from app.exports.service import ExportOptions, Observer, SetVersion, set_observers, set_versions
 from app.observations.filters import HearingFilter, hearing_ids
@@ -156,6 +164,13 @@ def _plan(
     return pick, [blank] * plan.width, plan
 
 
+def _plain(text: str | None) -> str | None:
+    """Text that a spreadsheet would run as a formula made plain (as neutralise_formulas)."""
+    if text and text[0] in FORMULA_STARTS:
+        return NEUTRALISER + text
+    return text
+
+
 def _with_answers(batch: Sequence[Any], column: str) -> Iterator[tuple[Any, dict[str, Any]]]:
     """Each row of `batch` with its answers (`column`) parsed.
 
@@ -169,6 +184,7 @@ def _with_answers(batch: Sequence[Any], column: str) -> Iterator[tuple[Any, dict
         raws = [getattr(row, column) for row in rows]
         parsed: list[Any] = []
         if all(type(raw) is str for raw in raws):
+            # the standard library, not orjson: it keeps integers past 64 bits exact
             parsed = json.loads("[" + ",".join(raws) + "]")
         if len(parsed) != len(rows):  # not all text (or text that was not one value each)
             parsed = [_json(raw) for raw in raws]
@@ -245,27 +261,29 @@ def hearing_rows(
             ) = row[:11]
             if observation_id != last_observation:
                 last_observation = observation_id
-                sitting = where.cells(observation_id, row)
+                sitting = tuple(neutralise_formulas(list(where.cells(observation_id, row))))
+            # Text that could run as a formula is made plain where it enters the row: here
+            # (the sitting's once per observation) and in fill; ids, times and numbers cannot.
             cells = list(
                 pick(
                     (
                         *sitting,
                         uuid_text(hearing_id),
                         position,
-                        blank if case_reference is None else case_reference,
+                        blank if case_reference is None else _plain(case_reference),
                         blank if started_at is None else _iso(started_at),
                         blank if ended_at is None else _iso(ended_at),
                         turn_count,
                         talk_ms,
-                        blank if first_role is None else first_role,
-                        blank if last_role is None else last_role,
-                        script,
+                        blank if first_role is None else _plain(first_role),
+                        blank if last_role is None else _plain(last_role),
+                        _plain(script),
                     )
                 )
             )
             cells += blanks
             fill(cells, answers)
-            yield neutralise_formulas(cells)
+            yield cells
 
 
 OBSERVATION_CELLS = (

