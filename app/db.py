@@ -52,7 +52,10 @@ def uuid_text(raw: Any) -> str:
     return str(raw)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, count_changes: bool = True) -> Engine:
+    """The app's engine. Its committed writes are counted for the figures' cache
+    (app.changes), except for the migrations' own engine (count_changes=False), which runs
+    before the counter's table exists."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -67,8 +70,13 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    if count_changes:
+        from app.changes import track_changes
+
+        track_changes(engine)
+    return engine
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -3,6 +3,7 @@
 from app.audit.models import AuditEntry
 from app.auth.models import LoginAttempt, SignInSession, User
 from app.calibration.models import CalibrationExercise, ExerciseInvite
+from app.changes import FiguresVersion
 from app.exports.models import ExportJob, ObservationSet, PendingImport
 from app.observations.models import (
     Answer,
@@ -32,6 +33,7 @@ __all__ = [
     "CourtSession",
     "ExerciseInvite",
     "ExportJob",
+    "FiguresVersion",
     "Hearing",
     "HearingSpeaker",
     "Judge",

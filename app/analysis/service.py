@@ -9,6 +9,8 @@ before/after) — each in its own module, all following rules.RULES.
 from __future__ import annotations
 
 import gc
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,7 +35,8 @@ from app.analysis.scope import (
 )
 from app.analysis.speakers import BreakdownRow, WhoSpeaks, breakdown, who_speaks
 from app.analysis.trends import BeforeAfter, Trend, before_after, default_question, trend
-from app.i18n import N_, gettext
+from app.changes import figures_version
+from app.i18n import N_, gettext, language
 from app.observations.filters import HearingFilter
 
 
@@ -139,15 +142,49 @@ def compare(
     min_n: int = DEFAULT_MIN_N,
     with_agreement: bool = True,
 ) -> Comparison:
-    """Every figure of the comparison page for one filter."""
+    """Every figure of the comparison page for one filter.
+
+    The figures are kept (CACHE_SIZE sets of them, in this process) until the data they are
+    read from changes (app.changes counts every committed write): the same page, report card
+    or API call again, by anyone, is then answered without reading the set again. The result
+    is shared: read it, never change it."""
+    options = options or CompareOptions()
+    version = figures_version(session)
+    key = (
+        str(session.get_bind().url),
+        version,
+        f.model_dump_json(),
+        options.model_dump_json(),
+        min_n,
+        with_agreement,
+        language(),  # the protocols' labels come in the reader's language
+    )
+    with _CACHE_LOCK:
+        found = _CACHE.get(key)
+        if found is not None:
+            _CACHE.move_to_end(key)
+            return found
     with _cyclic_gc_paused():
-        return _compare(
-            session=session,
-            f=f,
-            options=options or CompareOptions(),
-            min_n=min_n,
-            with_agreement=with_agreement,
+        result = _compare(
+            session=session, f=f, options=options, min_n=min_n, with_agreement=with_agreement
         )
+    if version is None:
+        return result
+    with _CACHE_LOCK:
+        _CACHE[key] = result
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return result
+
+
+CACHE_SIZE = 16
+_CACHE: OrderedDict[tuple[Any, ...], Comparison] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def clear_cache() -> None:
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 def _compare(
