@@ -361,20 +361,20 @@ def turn_rows(conn: sa.Connection, ctx: ExportContext) -> Iterator[list[Any]]:
 
 
 def _turns_per_hearing(
-    conn: sa.Connection, ctx: ExportContext, line: Any
+    conn: sa.Connection, ctx: ExportContext, line: Any, separator: str
 ) -> Iterator[tuple[Any, str, int, int]]:
     """Each hearing's turns as one string built by the database: `line` per turn (in seq
-    order), joined by TURN_SEPARATOR; with the hearing id as the driver gives it, its number
+    order), joined by `separator`; with the hearing id as the driver gives it, its number
     of turns and its last seq."""
     postgres = conn.dialect.name == "postgresql"
     aggregate: Any
     if postgres or sqlite3.sqlite_version_info >= (3, 44, 0):
-        aggregate = sa.aggregate_order_by(sa.func.aggregate_strings(line, TURN_SEPARATOR), Turn.seq)
+        aggregate = sa.aggregate_order_by(sa.func.aggregate_strings(line, separator), Turn.seq)
     else:
         # Older SQLite has no ORDER BY inside group_concat. Its plan here walks the
         # (hearing_id, seq) index (tests/exports check the order), so a hearing's turns
         # arrive in seq order.
-        aggregate = sa.func.group_concat(line, TURN_SEPARATOR)
+        aggregate = sa.func.group_concat(line, separator)
     # With no filter every turn is wanted: skip the membership test.
     wanted = sa.true() if ctx.f.is_empty() else col(Turn.hearing_id).in_(hearing_ids(ctx.f))
     query = (
@@ -408,7 +408,7 @@ def turn_csv_lines(conn: sa.Connection, ctx: ExportContext) -> Iterator[str]:
     """
     line = _text_of(conn, [Turn.seq, ",", Turn.role, ",", Turn.start_ms, ",", Turn.end_ms])
     newline = "\r\n"
-    for raw, joined, _, _ in _turns_per_hearing(conn, ctx, line):
+    for raw, joined, _, _ in _turns_per_hearing(conn, ctx, line, TURN_SEPARATOR):
         prefix = uuid_text(raw) + ","
         yield prefix + joined.replace(TURN_SEPARATOR, newline + prefix) + newline
 
@@ -435,8 +435,7 @@ def turn_sheet_rows(
             '<c r="D{', *k, '}"><v>', Turn.start_ms, "</v></c>", end, "</row>",
         ],
     )  # fmt: skip
-    for raw, joined, count, last_seq in _turns_per_hearing(conn, ctx, line):
-        template = joined.replace(TURN_SEPARATOR, "")
+    for raw, template, count, last_seq in _turns_per_hearing(conn, ctx, line, ""):
         seqs: Sequence[int] = range(count)
         if last_seq != count - 1:  # not stored by app.observations.store: read them
             seqs = [int(s) for s in _ROW_SEQ.findall(template)]
