@@ -39,9 +39,7 @@ _TARGET = re.compile(
 _CHANGED = "figures_changed"
 _COUNT = "UPDATE figures_version SET n = n + 1 WHERE id = 1"
 _COUNT_IF_THERE = (
-    "DO $$ BEGIN IF to_regclass('figures_version') IS NOT NULL THEN "
-    + _COUNT
-    + "; END IF; END $$"
+    "DO $$ BEGIN IF to_regclass('figures_version') IS NOT NULL THEN " + _COUNT + "; END IF; END $$"
 )
 
 

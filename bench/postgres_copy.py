@@ -57,6 +57,7 @@ def copy_sqlite_to_postgres(source: Path, url: str, *, log=print) -> None:  # ty
             quoted = ", ".join(f'"{n}"' for n in names)
             rows = lite.execute(f'SELECT {quoted} FROM "{table.name}"')
             copied = 0
+            pg.execute(f'DELETE FROM "{table.name}"')  # rows the migrations wrote
             with pg.cursor().copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
                 while batch := rows.fetchmany(BATCH):
                     for row in batch:

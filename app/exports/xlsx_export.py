@@ -18,7 +18,9 @@ import contextlib
 import functools
 import os
 import re
+import shutil
 import tempfile
+import types
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
@@ -31,6 +33,7 @@ from xlsxwriter import Workbook
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
+from app.exports.read_ahead import read_ahead
 from app.exports.tabular import ExportContext, hearing_rows, observation_rows, turn_sheet_rows
 
 MAX_ROWS = 1_048_576  # Excel's limit, header included
@@ -166,15 +169,35 @@ class _RowWriter:
         ws.previous_row = last_index + 1
 
 
-def _write_table(wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]]) -> None:
-    date_style = wb.default_date_format._get_xf_index()
+def _copy_rows_as_bytes(ws: Worksheet) -> None:
+    """Worksheet._write_optimized_sheet_data, copying the rows' file into the sheet's as
+    bytes: XlsxWriter reads it back as text, decoding and encoding hundreds of megabytes."""
+    if ws.dim_rowmin is None or not hasattr(ws.fh, "buffer"):
+        Worksheet._write_optimized_sheet_data(ws)
+        return
+    ws._xml_start_tag("sheetData")
+    ws.row_data_fh.flush()
+    ws.fh.flush()
+    with open(ws.row_data_filename, "rb") as rows:
+        shutil.copyfileobj(rows, ws.fh.buffer, CHUNK)
+    ws.row_data_fh.close()
+    os.unlink(ws.row_data_filename)
+    ws._xml_end_tag("sheetData")
 
+
+def _add_sheet(wb: Workbook, name: str, header: list[str]) -> _RowWriter:
+    """A constant-memory worksheet with its header row, ready for a _RowWriter's rows."""
+    ws = wb.add_worksheet(name)
+    ws._write_optimized_sheet_data = types.MethodType(_copy_rows_as_bytes, ws)  # type: ignore[method-assign]
+    ws.write_row(0, 0, header)
+    writer = _RowWriter(ws, wb.default_date_format._get_xf_index())
+    writer.start()
+    return writer
+
+
+def _write_table(wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]]) -> None:
     def sheet(name: str) -> _RowWriter:
-        ws = wb.add_worksheet(name)
-        ws.write_row(0, 0, header)
-        writer = _RowWriter(ws, date_style)
-        writer.start()
-        return writer
+        return _add_sheet(wb, name, header)
 
     part = 1
     writer = sheet(title)
@@ -198,15 +221,10 @@ def _write_turns(
     """The turns sheet(s) from tabular.turn_sheet_rows: a hearing's rows are one format of
     the template the database built, unless they cross into the next sheet (or their seqs
     are not 0, 1, …), when each row is formatted on its own."""
-    date_style = wb.default_date_format._get_xf_index()
     width = len(header)
 
     def sheet(name: str) -> _RowWriter:
-        ws = wb.add_worksheet(name)
-        ws.write_row(0, 0, header)
-        writer = _RowWriter(ws, date_style)
-        writer.start()
-        return writer
+        return _add_sheet(wb, name, header)
 
     part = 1
     writer = sheet(title)
@@ -250,7 +268,8 @@ def write_workbook(conn: sa.Connection, ctx: ExportContext, path: Path) -> None:
     wb = new_workbook(path)
     _write_table(wb, "hearings", [c.name for c in layout.hearings], hearing_rows(conn, ctx))  # fmt: skip
     _write_table(wb, "observations", [c.name for c in layout.observations], observation_rows(conn, ctx))  # fmt: skip
-    _write_turns(wb, "turns", [c.name for c in layout.turns], turn_sheet_rows(conn, ctx))
+    turns = read_ahead(turn_sheet_rows(conn, ctx))  # nothing else uses conn meanwhile
+    _write_turns(wb, "turns", [c.name for c in layout.turns], turns)
     _write_table(wb, "codebook", layout.codebook_header(), layout.codebook())
     with _fast_deflate():
         wb.close()
