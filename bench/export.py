@@ -7,7 +7,7 @@ peak memory is its own, exports the CSV zip and the XLSX through the same functi
 stream (app.exports.csv_export.export_zip, app.exports.xlsx_export.export_xlsx) into a file,
 and prints seconds, rows per second and peak memory (peak RSS, and its growth over the
 process's size just before the export). Then times the sqlite3 command line dumping the same
-hearing and turn rows to CSV, and prints the ratio. Targets (DESIGN.md, issue 7): CSV within
+hearing and turn rows to CSV, and prints the ratio (both the best of three runs). Targets (DESIGN.md, issue 7): CSV within
 3x of the sqlite3 dump; peak memory under 200 MB and no larger at 100,000 than at 10,000.
 """
 
@@ -211,14 +211,16 @@ def main() -> None:
             f"\n== {counts['hearing']:,} hearings, {counts['turn']:,} turns, "
             f"{counts['observation']:,} observations ({rows:,} rows) =="
         )
-        dump = sqlite_dump(database, workdir)
-        print(f"sqlite3 CLI dump of hearing + turn rows to CSV: {dump:.2f} s")
+        # Best of three: the machine's own noise (±20% here) must not decide the ratio.
+        dump = min(sqlite_dump(database, workdir) for _ in range(3))
+        print(f"sqlite3 CLI dump of hearing + turn rows to CSV: {dump:.2f} s (best of 3)")
         browse_timings(database)
         for kind in ("csv", "xlsx", "json"):
             if (kind == "xlsx" and args.no_xlsx) or (kind == "json" and not args.json):
                 continue
             out = workdir / f"export-{size}.{ {'csv': 'zip'}.get(kind, kind) }"
-            r = run_child(kind, database, out)
+            runs = [run_child(kind, database, out) for _ in range(3 if kind == "csv" else 1)]
+            r = min(runs, key=lambda run: run["seconds"])  # the CSV: best of 3, as the dump
             peaks[kind][size] = r["peak_mb"]
             line = (
                 f"{kind.upper():<4} {r['seconds']:7.2f} s  {rows / r['seconds']:>10,.0f} rows/s  "

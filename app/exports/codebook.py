@@ -320,11 +320,14 @@ class AnswerPlan:
                 continue
             index = scalar.get(key)
             if index is not None:
-                kind = type(value)
-                if kind is not str and kind is not int and kind is not float:
+                kind = value.__class__
+                if kind is str:
+                    if value[:1] in FORMULA_STARTS:
+                        value = NEUTRALISER + value  # as neutralise_formulas
+                elif kind is not int and kind is not float:
                     value = flatten(value)
-                if value.__class__ is str and value and value[0] in FORMULA_STARTS:
-                    value = NEUTRALISER + value  # as neutralise_formulas
+                    if value.__class__ is str and value[:1] in FORMULA_STARTS:
+                        value = NEUTRALISER + value
                 row[index] = value
                 continue
             plan = choices.get(key)
