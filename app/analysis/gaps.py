@@ -111,72 +111,97 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def rates_by(
+def rates_by_many(
     *,
     session: Session,
     scope: Scope,
     protocols: SetProtocols,
-    group_of: Callable[[Any], Any],
+    group_ofs: list[Callable[[Any], Any]],
     keys: Collection[str] | None = None,
-) -> dict[tuple[Any, str], Rate]:
-    """(group, question key) → the rate of absence, grouping each observation by
-    group_of(observation id); for every gap question (or those in `keys`) asked in a group."""
+) -> list[dict[tuple[Any, str], Rate]]:
+    """For each grouping in `group_ofs`: (group, question key) → the rate of absence,
+    grouping each observation by group_of(observation id); for every gap question (or those
+    in `keys`) asked in a group. One pass over the set's summaries serves every grouping
+    (an observation's figures are looked up once, then added to its group in each)."""
     questions = gap_questions(protocols)
     if keys is not None:
         questions = {k: v for k, v in questions.items() if k in keys}
-    hearings: dict[Any, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    counted: dict[tuple[Any, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    wanted = list(questions)
+    hearings: list[dict[Any, dict[int, int]]] = [
+        defaultdict(lambda: defaultdict(int)) for _ in group_ofs
+    ]
+    counted: list[dict[tuple[Any, str], list[int]]] = [
+        defaultdict(lambda: [0, 0, 0]) for _ in group_ofs
+    ]
+    groupings = list(zip(group_ofs, hearings, counted, strict=True))
     for cell, n, _, _, per_key, oid in summaries(session, scope):
-        grp = group_of(oid)
-        hearings[grp][cell[0]] += n
-        for key in questions:
-            figures = per_key.get(key)
-            if figures is not None:
-                acc = counted[(grp, key)]
+        found = [(key, figures) for key in wanted if (figures := per_key.get(key)) is not None]
+        for group_of, by_group, into in groupings:
+            grp = group_of(oid)
+            by_group[grp][cell[0]] += n
+            for key, figures in found:
+                acc = into[(grp, key)]
                 acc[0] += figures[0]
                 acc[1] += figures[1]
                 acc[2] += figures[2]
-    shown: dict[tuple[Any, str], int] = defaultdict(int)
-    for oid, per_key in _condition_hearings(
-        session, scope, [q for q, _ in questions.values()]
-    ).items():
-        grp = group_of(oid)
-        for key, n in per_key.items():
-            shown[(grp, key)] += n
-    out: dict[tuple[Any, str], Rate] = {}
-    for key, (q, _) in questions.items():
-        versions = protocols.versions_with(key)
-        for grp, by_version in hearings.items():
-            asked = sum(n for pv, n in by_version.items() if pv in versions)
-            if q.show_if is not None:
-                asked = shown.get((grp, key), 0)
-            answered, absent, not_observed = counted.get((grp, key), (0, 0, 0))
-            if not asked and not answered:
-                continue
-            out[(grp, key)] = rate(
-                count=absent,
-                n=answered - not_observed,
-                not_observed=not_observed,
-                unanswered=max(0, asked - answered),
-                min_n=scope.min_n,
-            )
-    return out
+    conditions = _condition_hearings(session, scope, [q for q, _ in questions.values()])
+    versions = {key: protocols.versions_with(key) for key in questions}
+    results = []
+    for group_of, by_group, into in groupings:
+        shown: dict[tuple[Any, str], int] = defaultdict(int)
+        for oid, per_key in conditions.items():
+            grp = group_of(oid)
+            for key, n in per_key.items():
+                shown[(grp, key)] += n
+        out: dict[tuple[Any, str], Rate] = {}
+        for key, (q, _) in questions.items():
+            for grp, by_version in by_group.items():
+                asked = sum(n for pv, n in by_version.items() if pv in versions[key])
+                if q.show_if is not None:
+                    asked = shown.get((grp, key), 0)
+                answered, absent, not_observed = into.get((grp, key), (0, 0, 0))
+                if not asked and not answered:
+                    continue
+                out[(grp, key)] = rate(
+                    count=absent,
+                    n=answered - not_observed,
+                    not_observed=not_observed,
+                    unanswered=max(0, asked - answered),
+                    min_n=scope.min_n,
+                )
+        results.append(out)
+    return results
+
+
+# The breakdowns a comparison shows gap rates for: read together, in one pass (gap_rates).
+GAP_BREAKDOWNS = (None, "judge", "courtroom")
+
+
+def _grouper(cells_: dict[Any, tuple[Any, ...]], by: str | None) -> Callable[[Any], Any]:
+    return lambda oid: cell_group(cells_[oid], by)
 
 
 def gap_rates(
     *, session: Session, scope: Scope, protocols: SetProtocols, by: str | None
 ) -> dict[tuple[Any, str], Rate]:
     """(group, question key) → the rate of absence per judge, courtroom, calendar type,
-    month or (None) overall."""
+    month or (None) overall. The first call also reads the other GAP_BREAKDOWNS (the page
+    shows them all), in the same pass."""
     cache_key = ("gap_rates", by)
     if cache_key not in scope.cache:
         cells_ = cells(scope)
-        scope.cache[cache_key] = rates_by(
+        wanted = [
+            by,
+            *(b for b in GAP_BREAKDOWNS if b != by and ("gap_rates", b) not in scope.cache),
+        ]
+        found = rates_by_many(
             session=session,
             scope=scope,
             protocols=protocols,
-            group_of=lambda oid: cell_group(cells_[oid], by),
+            group_ofs=[_grouper(cells_, b) for b in wanted],
         )
+        for b, rates in zip(wanted, found, strict=True):
+            scope.cache[("gap_rates", b)] = rates
     return scope.cache[cache_key]
 
 

@@ -3,7 +3,7 @@ month, overall and per judge or courtroom; and before/after a date, with the dif
 its 95 % interval (Court Watch Montgomery's "firearm surrender orders from 30 % to 70 %").
 
 "Done" is the complement of the gap: out of the hearings where the observer could tell, those
-not marked absent. The same rules (rules.Rate) and the same counting (gaps.rates_by) hold.
+not marked absent. The same rules (rules.Rate) and the same counting (gaps.rates_by_many) hold.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.analysis.gaps import gap_questions, rates_by
+from app.analysis.gaps import gap_questions, rates_by_many
 from app.analysis.rules import Difference, Rate, rate
 from app.analysis.scope import Scope, SetProtocols, group_labels
 
@@ -56,18 +56,14 @@ def trend(
         return None
     field = "judge_id" if by == "judge" else "courtroom"
     observations = scope.observations
-    overall = rates_by(
+    overall, grouped = rates_by_many(
         session=session,
         scope=scope,
         protocols=protocols,
-        group_of=lambda oid: observations[oid].month,
-        keys=[key],
-    )
-    grouped = rates_by(
-        session=session,
-        scope=scope,
-        protocols=protocols,
-        group_of=lambda oid: (getattr(observations[oid], field), observations[oid].month),
+        group_ofs=[
+            lambda oid: observations[oid].month,
+            lambda oid: (getattr(observations[oid], field), observations[oid].month),
+        ],
         keys=[key],
     )
     months = sorted({m for m, _ in overall})
@@ -116,18 +112,14 @@ def before_after(
         return None
     field = "judge_id" if by == "judge" else "courtroom"
     observations = scope.observations
-    overall = rates_by(
+    overall, grouped = rates_by_many(
         session=session,
         scope=scope,
         protocols=protocols,
-        group_of=lambda oid: observations[oid].day >= on,
-        keys=[key],
-    )
-    grouped = rates_by(
-        session=session,
-        scope=scope,
-        protocols=protocols,
-        group_of=lambda oid: (getattr(observations[oid], field), observations[oid].day >= on),
+        group_ofs=[
+            lambda oid: observations[oid].day >= on,
+            lambda oid: (getattr(observations[oid], field), observations[oid].day >= on),
+        ],
         keys=[key],
     )
     empty = rate(count=0, n=0, min_n=scope.min_n)
