@@ -38,6 +38,14 @@ FORMULA_STARTS = frozenset("=+-@\t\r")
 NEUTRALISER = "'"
 
 
+def plain_text(value: Any) -> Any:
+    """A text that a spreadsheet would run as a formula, made plain text (a leading
+    apostrophe); any other value as it is."""
+    if value.__class__ is str and value[:1] in FORMULA_STARTS:
+        return NEUTRALISER + value
+    return value
+
+
 def neutralise_formulas(cells: list[Any]) -> list[Any]:
     """`cells` with every text cell that a spreadsheet would run as a formula made plain text
     (in place; numbers stay numbers: only str cells are looked at)."""
@@ -313,7 +321,7 @@ class AnswerPlan:
 
     def fill(self, row: list[Any], answers: dict[str, Any]) -> None:
         """Set the question cells of `row` (already sized, question cells None), text that a
-        spreadsheet would run as a formula made plain text (see neutralise_formulas)."""
+        spreadsheet would run as a formula made plain text (plain_text)."""
         scalar, choices = self.scalar, self.choices
         for key, value in answers.items():
             if value is None:
@@ -322,12 +330,10 @@ class AnswerPlan:
             if index is not None:
                 kind = value.__class__
                 if kind is str:
-                    if value[:1] in FORMULA_STARTS:
-                        value = NEUTRALISER + value  # as neutralise_formulas
-                elif kind is not int and kind is not float:
-                    value = flatten(value)
-                    if value.__class__ is str and value[:1] in FORMULA_STARTS:
+                    if value[:1] in FORMULA_STARTS:  # plain_text, inline: a cell of most rows
                         value = NEUTRALISER + value
+                elif kind is not int and kind is not float:
+                    value = plain_text(flatten(value))
                 row[index] = value
                 continue
             plan = choices.get(key)

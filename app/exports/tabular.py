@@ -21,13 +21,12 @@ from sqlmodel import Session, col, select
 
 from app.db import uuid_text
 from app.exports.codebook import (
-    FORMULA_STARTS,
-    NEUTRALISER,
     AnswerPlan,
     Column,
     Layout,
     layout,
     neutralise_formulas,
+    plain_text,
 )
 from app.exports.progress import report_rows
 from app.exports.service import ExportOptions, Observer, SetVersion, set_observers, set_versions
@@ -164,13 +163,6 @@ def _plan(
     return pick, [blank] * plan.width, plan
 
 
-def _plain(text: str | None) -> str | None:
-    """Text that a spreadsheet would run as a formula made plain (as neutralise_formulas)."""
-    if text and text[0] in FORMULA_STARTS:
-        return NEUTRALISER + text
-    return text
-
-
 def _with_answers(batch: Sequence[Any], column: str) -> Iterator[tuple[Any, dict[str, Any]]]:
     """Each row of `batch` with its answers (`column`) parsed.
 
@@ -270,14 +262,14 @@ def hearing_rows(
                         *sitting,
                         uuid_text(hearing_id),
                         position,
-                        blank if case_reference is None else _plain(case_reference),
+                        blank if case_reference is None else plain_text(case_reference),
                         blank if started_at is None else _iso(started_at),
                         blank if ended_at is None else _iso(ended_at),
                         turn_count,
                         talk_ms,
-                        blank if first_role is None else _plain(first_role),
-                        blank if last_role is None else _plain(last_role),
-                        _plain(script),
+                        blank if first_role is None else plain_text(first_role),
+                        blank if last_role is None else plain_text(last_role),
+                        plain_text(script),
                     )
                 )
             )

@@ -196,18 +196,15 @@ def _add_sheet(wb: Workbook, name: str, header: list[str]) -> _RowWriter:
 
 
 def _write_table(wb: Workbook, title: str, header: list[str], rows: Iterable[list[Any]]) -> None:
-    def sheet(name: str) -> _RowWriter:
-        return _add_sheet(wb, name, header)
-
     part = 1
-    writer = sheet(title)
+    writer = _add_sheet(wb, title, header)
     write = writer.write
     used = 1
     for row in rows:
         if used >= MAX_ROWS:
             writer.finish(used - 1)
             part += 1
-            writer = sheet(f"{title} ({part})")
+            writer = _add_sheet(wb, f"{title} ({part})", header)
             write = writer.write
             used = 1
         write(used, row)
@@ -223,11 +220,8 @@ def _write_turns(
     are not 0, 1, …), when each row is formatted on its own."""
     width = len(header)
 
-    def sheet(name: str) -> _RowWriter:
-        return _add_sheet(wb, name, header)
-
     part = 1
-    writer = sheet(title)
+    writer = _add_sheet(wb, title, header)
     used = 1  # the next row's index (the header is row 0)
     for hearing_id, template, seqs in hearings:
         n = len(seqs)
@@ -240,7 +234,7 @@ def _write_turns(
             if used >= MAX_ROWS:
                 writer.finish(used - 1)
                 part += 1
-                writer = sheet(f"{title} ({part})")
+                writer = _add_sheet(wb, f"{title} ({part})", header)
                 used = 1
             numbers[seq] = used + 1
             writer.add_rows((row + "</row>").format(*numbers, h=hearing_id), width)
